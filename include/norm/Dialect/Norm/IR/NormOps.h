@@ -1,0 +1,25 @@
+//===- NormOps.h - norm dialect ops -----------------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NORM_DIALECT_NORM_IR_NORMOPS_H
+#define NORM_DIALECT_NORM_IR_NORMOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "norm/Dialect/Norm/IR/NormAttrs.h"
+#include "norm/Dialect/Norm/IR/NormDialect.h"
+#include "norm/Dialect/Norm/IR/NormInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "norm/Dialect/Norm/IR/NormOps.h.inc"
+
+#endif // NORM_DIALECT_NORM_IR_NORMOPS_H

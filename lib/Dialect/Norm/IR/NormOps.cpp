@@ -1,0 +1,667 @@
+//===- NormOps.cpp - norm dialect ops ---------------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifiers, shape reification, memory effects and canonicalizations of the
+// eight norm ops. The ops share one operand vocabulary (x-shaped, per-row,
+// per-column), so one checker class serves all verifiers and every message
+// names the operand it is about.
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/IR/NormOps.h"
+
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::norm;
+
+//===----------------------------------------------------------------------===//
+// Verification helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Prints a shape as `4x?x64` (`scalar` for rank 0).
+std::string formatShape(ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << "?";
+        else
+          os << d;
+      },
+      "x");
+  return s;
+}
+
+bool isDataElementType(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+
+/// What the element type of an operand must be.
+enum class ElementRule {
+  /// f32, f16 or bf16.
+  Data,
+  /// The element type of `x`.
+  SameAsX,
+  /// The accumulation type (f32 or f64).
+  Accumulation,
+};
+
+/// Checks the operands of one norm op against `x`, the axis and the
+/// accumulation type. `init` must succeed before any other check is used.
+class NormChecker {
+public:
+  explicit NormChecker(Operation *op) : op(op) {}
+
+  /// Checks `x`, `axis` and `acc_type` and records them.
+  LogicalResult init(Value x, int64_t axisAttr, Type acc) {
+    auto type = dyn_cast<ShapedType>(x.getType());
+    if (!isa<RankedTensorType, MemRefType>(x.getType()))
+      return op->emitOpError("expects x to be a ranked tensor or memref, got ")
+             << x.getType();
+    xType = type;
+    onTensors = isa<RankedTensorType>(type);
+    int64_t rank = type.getRank();
+    if (rank < 1)
+      return op->emitOpError("expects x to have rank at least 1, got ")
+             << x.getType();
+    if (axisAttr < -rank || axisAttr >= rank)
+      return op->emitOpError("expects axis in [")
+             << -rank << ", " << rank << ") for x of rank " << rank
+             << ", got " << axisAttr;
+    axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+    if (llvm::is_contained(getNormalizedShape(), 0))
+      return op->emitOpError("expects the normalized dimensions of x (from "
+                             "axis ")
+             << axis << ") to be non-empty, got shape "
+             << formatShape(type.getShape());
+    if (!isDataElementType(type.getElementType()))
+      return op->emitOpError("expects x element type to be f32, f16 or bf16, "
+                             "got ")
+             << type.getElementType();
+    if (!acc.isF32() && !acc.isF64())
+      return op->emitOpError("expects acc_type to be f32 or f64, got ")
+             << acc;
+    accType = acc;
+    return success();
+  }
+
+  ArrayRef<int64_t> getLeadingShape() const {
+    return xType.getShape().take_front(axis);
+  }
+  ArrayRef<int64_t> getNormalizedShape() const {
+    return xType.getShape().drop_front(axis);
+  }
+
+  /// An operand with the full shape of `x` (y, dy, dx, residual, ...).
+  LogicalResult checkLikeX(Value v, StringRef name, ElementRule rule) {
+    ShapedType type;
+    if (failed(checkKind(v, name, type)) || failed(checkElement(type, name, rule)))
+      return failure();
+    if (failed(verifyCompatibleShape(type.getShape(), xType.getShape())))
+      return op->emitOpError("expects ")
+             << name << " to have the shape of x ("
+             << formatShape(xType.getShape()) << "), got "
+             << formatShape(type.getShape());
+    return success();
+  }
+
+  /// An operand with the normalized shape of `x` (gamma, beta, dgamma, ...).
+  LogicalResult checkPerColumn(Value v, StringRef name, ElementRule rule) {
+    ShapedType type;
+    if (failed(checkKind(v, name, type)) || failed(checkElement(type, name, rule)))
+      return failure();
+    if (failed(verifyCompatibleShape(type.getShape(), getNormalizedShape())))
+      return op->emitOpError("expects ")
+             << name << " to have the normalized shape of x ("
+             << formatShape(getNormalizedShape()) << ", the dims from axis "
+             << axis << "), got " << formatShape(type.getShape());
+    return success();
+  }
+
+  /// A per-row operand in the accumulation type with the leading shape of
+  /// `x` (mean, rstd).
+  LogicalResult checkPerRow(Value v, StringRef name) {
+    ShapedType type;
+    if (failed(checkKind(v, name, type)) ||
+        failed(checkElement(type, name, ElementRule::Accumulation)))
+      return failure();
+    if (failed(verifyCompatibleShape(type.getShape(), getLeadingShape())))
+      return op->emitOpError("expects ")
+             << name << " to have the leading shape of x ("
+             << formatShape(getLeadingShape()) << ", the dims before axis "
+             << axis << "), got " << formatShape(type.getShape());
+    return success();
+  }
+
+  /// A stats operand: the leading shape of `x` plus a last dimension holding
+  /// `entries` values per shard, for exactly one shard (`gathered` false) or
+  /// for any positive number of shards (`gathered` true).
+  LogicalResult checkStats(Value v, StringRef layoutName, unsigned entries,
+                           bool gathered) {
+    ShapedType type;
+    if (failed(checkKind(v, "stats", type)) ||
+        failed(checkElement(type, "stats", ElementRule::Accumulation)))
+      return failure();
+    SmallVector<int64_t> expected(getLeadingShape());
+    expected.push_back(gathered ? ShapedType::kDynamic : entries);
+    if (type.getRank() != static_cast<int64_t>(expected.size()) ||
+        failed(verifyCompatibleShape(type.getShape().drop_back(),
+                                     getLeadingShape())))
+      return op->emitOpError("expects stats to have the leading shape of x (")
+             << formatShape(getLeadingShape())
+             << ") plus one trailing dimension, got "
+             << formatShape(type.getShape());
+    int64_t last = type.getShape().back();
+    if (ShapedType::isDynamic(last))
+      return success();
+    if (!gathered && last != entries)
+      return op->emitOpError("expects the last dimension of stats to be ")
+             << entries << " (one shard of " << layoutName
+             << "), got " << last;
+    if (gathered && (last == 0 || last % entries != 0))
+      return op->emitOpError("expects the last dimension of stats to be a "
+                             "positive multiple of ")
+             << entries << " (" << layoutName
+             << " entries per shard), got " << last;
+    return success();
+  }
+
+  LogicalResult checkEpsilon(double epsilon) {
+    if (!std::isfinite(epsilon) || epsilon < 0.0)
+      return op->emitOpError("expects epsilon to be finite and non-negative, "
+                             "got ")
+             << epsilon;
+    return success();
+  }
+
+  LogicalResult checkGammaOffset(double offset, Value gamma) {
+    if (!std::isfinite(offset))
+      return op->emitOpError("expects gamma_offset to be finite, got ")
+             << offset;
+    if (offset != 0.0 && !gamma)
+      return op->emitOpError("expects a gamma operand when gamma_offset is "
+                             "nonzero, got gamma_offset = ")
+             << offset << " and no gamma";
+    return success();
+  }
+
+  /// Optional operand: checks it only when present.
+  template <typename Fn>
+  LogicalResult ifPresent(Value v, Fn &&fn) {
+    return v ? fn(v) : success();
+  }
+
+private:
+  LogicalResult checkKind(Value v, StringRef name, ShapedType &type) {
+    bool ok = onTensors ? isa<RankedTensorType>(v.getType())
+                        : isa<MemRefType>(v.getType());
+    if (!ok)
+      return op->emitOpError("expects ")
+             << name << " to be a " << (onTensors ? "ranked tensor" : "memref")
+             << " like x, got " << v.getType();
+    type = cast<ShapedType>(v.getType());
+    return success();
+  }
+
+  LogicalResult checkElement(ShapedType type, StringRef name,
+                             ElementRule rule) {
+    Type elt = type.getElementType();
+    switch (rule) {
+    case ElementRule::Data:
+      if (!isDataElementType(elt))
+        return op->emitOpError("expects ")
+               << name << " element type to be f32, f16 or bf16, got " << elt;
+      return success();
+    case ElementRule::SameAsX:
+      if (elt != xType.getElementType())
+        return op->emitOpError("expects ")
+               << name << " element type to match x (" << xType.getElementType()
+               << "), got " << elt;
+      return success();
+    case ElementRule::Accumulation:
+      if (elt != accType)
+        return op->emitOpError("expects ")
+               << name << " element type to be the accumulation type ("
+               << accType << "), got " << elt;
+      return success();
+    }
+    llvm_unreachable("unknown element rule");
+  }
+
+  Operation *op;
+  ShapedType xType;
+  Type accType;
+  int64_t axis = 0;
+  bool onTensors = true;
+};
+
+LogicalResult checkStatsLayout(Operation *op, StatsLayoutAttr layout,
+                               StatsLayout expected) {
+  if (layout.getValue() != expected)
+    return op->emitOpError("expects stats_layout #norm.stats<")
+           << stringifyStatsLayout(expected) << ">, got " << layout;
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Forward ops
+//===----------------------------------------------------------------------===//
+
+/// Checks shared by rms_norm and layer_norm (everything but `mean`).
+template <typename OpTy>
+static LogicalResult verifyForward(OpTy op, NormChecker &c) {
+  using R = ElementRule;
+  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+      failed(c.ifPresent(op.getGamma(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "gamma", R::Data);
+                         })) ||
+      failed(c.ifPresent(op.getBeta(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "beta", R::Data);
+                         })) ||
+      failed(c.ifPresent(op.getResidual(),
+                         [&](Value v) {
+                           return c.checkLikeX(v, "residual", R::SameAsX);
+                         })) ||
+      failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
+      failed(c.ifPresent(op.getRstd(),
+                         [&](Value v) { return c.checkPerRow(v, "rstd"); })) ||
+      failed(c.ifPresent(op.getResidualOut(), [&](Value v) {
+        return c.checkLikeX(v, "residual_out", R::SameAsX);
+      })))
+    return failure();
+  if (op.getResidualOut() && !op.getResidual())
+    return op.emitOpError("expects a residual operand when residual_out is "
+                          "requested");
+  return failure(failed(c.checkEpsilon(op.getEpsilon().convertToDouble())) ||
+                 failed(c.checkGammaOffset(
+                     op.getGammaOffset().convertToDouble(), op.getGamma())));
+}
+
+LogicalResult RmsNormOp::verify() {
+  NormChecker c(*this);
+  return verifyForward(*this, c);
+}
+
+LogicalResult LayerNormOp::verify() {
+  NormChecker c(*this);
+  if (failed(verifyForward(*this, c)))
+    return failure();
+  return c.ifPresent(getMean(),
+                     [&](Value v) { return c.checkPerRow(v, "mean"); });
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops
+//===----------------------------------------------------------------------===//
+
+/// Checks shared by rms_norm_grad and layer_norm_grad (all but `mean`).
+template <typename OpTy>
+static LogicalResult verifyBackward(OpTy op, NormChecker &c) {
+  using R = ElementRule;
+  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+      failed(c.checkLikeX(op.getDy(), "dy", R::Data)) ||
+      failed(c.checkPerRow(op.getRstd(), "rstd")) ||
+      failed(c.ifPresent(op.getGamma(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "gamma", R::Data);
+                         })) ||
+      failed(c.ifPresent(op.getDx(),
+                         [&](Value v) {
+                           return c.checkLikeX(v, "dx", R::SameAsX);
+                         })) ||
+      failed(c.ifPresent(op.getDgamma(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "dgamma",
+                                                   R::Accumulation);
+                         })) ||
+      failed(c.ifPresent(op.getDbeta(), [&](Value v) {
+        return c.checkPerColumn(v, "dbeta", R::Accumulation);
+      })))
+    return failure();
+  if (!op.getDx() && !op.getDgamma() && !op.getDbeta())
+    return op.emitOpError("expects at least one of dx, dgamma, dbeta to be "
+                          "computed");
+  return c.checkGammaOffset(op.getGammaOffset().convertToDouble(),
+                            op.getGamma());
+}
+
+LogicalResult RmsNormGradOp::verify() {
+  NormChecker c(*this);
+  return verifyBackward(*this, c);
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  NormChecker c(*this);
+  if (failed(verifyBackward(*this, c)))
+    return failure();
+  return c.checkPerRow(getMean(), "mean");
+}
+
+//===----------------------------------------------------------------------===//
+// Distributed split ops
+//===----------------------------------------------------------------------===//
+
+template <typename OpTy>
+static LogicalResult verifyPreAllGather(OpTy op, StatsLayout layout) {
+  using R = ElementRule;
+  NormChecker c(op);
+  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+      failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
+      failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
+                          op.getStatsLayoutAttr().getEntriesPerShard(),
+                          /*gathered=*/false)) ||
+      failed(c.ifPresent(op.getResidual(),
+                         [&](Value v) {
+                           return c.checkLikeX(v, "residual", R::SameAsX);
+                         })) ||
+      failed(c.ifPresent(op.getResidualOut(), [&](Value v) {
+        return c.checkLikeX(v, "residual_out", R::SameAsX);
+      })))
+    return failure();
+  if (op.getResidualOut() && !op.getResidual())
+    return op.emitOpError("expects a residual operand when residual_out is "
+                          "requested");
+  return success();
+}
+
+template <typename OpTy>
+static LogicalResult verifyPostAllGather(OpTy op, StatsLayout layout,
+                                         NormChecker &c) {
+  using R = ElementRule;
+  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+      failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
+      failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
+                          op.getStatsLayoutAttr().getEntriesPerShard(),
+                          /*gathered=*/true)) ||
+      failed(c.ifPresent(op.getGamma(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "gamma", R::Data);
+                         })) ||
+      failed(c.ifPresent(op.getBeta(),
+                         [&](Value v) {
+                           return c.checkPerColumn(v, "beta", R::Data);
+                         })) ||
+      failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
+      failed(c.ifPresent(op.getRstd(),
+                         [&](Value v) { return c.checkPerRow(v, "rstd"); })))
+    return failure();
+  return failure(failed(c.checkEpsilon(op.getEpsilon().convertToDouble())) ||
+                 failed(c.checkGammaOffset(
+                     op.getGammaOffset().convertToDouble(), op.getGamma())));
+}
+
+LogicalResult RmsNormPreAllGatherOp::verify() {
+  return verifyPreAllGather(*this, StatsLayout::CountSumSq);
+}
+
+LogicalResult LayerNormPreAllGatherOp::verify() {
+  return verifyPreAllGather(*this, StatsLayout::CountSumM2);
+}
+
+LogicalResult RmsNormPostAllGatherOp::verify() {
+  NormChecker c(*this);
+  return verifyPostAllGather(*this, StatsLayout::CountSumSq, c);
+}
+
+LogicalResult LayerNormPostAllGatherOp::verify() {
+  NormChecker c(*this);
+  if (failed(verifyPostAllGather(*this, StatsLayout::CountSumM2, c)))
+    return failure();
+  return c.ifPresent(getMean(),
+                     [&](Value v) { return c.checkPerRow(v, "mean"); });
+}
+
+//===----------------------------------------------------------------------===//
+// Interfaces shared by all ops
+//===----------------------------------------------------------------------===//
+
+/// Result `i` has the shape of init `i` (destination style).
+static LogicalResult
+reifyFromInits(DestinationStyleOpInterface op, OpBuilder &b,
+               ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    if (!isa<RankedTensorType>(init.get().getType()))
+      continue;
+    reifiedReturnShapes.push_back(
+        tensor::getMixedSizes(b, op.getLoc(), init.get()));
+  }
+  return success();
+}
+
+/// On memrefs the inputs are read and the inits written (never read: every
+/// output is fully overwritten). On tensors the ops are pure.
+static void
+getNormEffects(DestinationStyleOpInterface op,
+               SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                   &effects) {
+  for (OpOperand *input : op.getDpsInputOperands())
+    if (isa<MemRefType>(input->get().getType()))
+      effects.emplace_back(MemoryEffects::Read::get(), input, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+  for (OpOperand &init : op.getDpsInitsMutable())
+    if (isa<MemRefType>(init.get().getType()))
+      effects.emplace_back(MemoryEffects::Write::get(), &init, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+}
+
+#define NORM_DEFINE_COMMON_INTERFACES(OP)                                      \
+  LogicalResult OP::reifyResultShapes(                                         \
+      OpBuilder &b, ReifiedRankedShapedTypeDims &reifiedReturnShapes) {        \
+    return reifyFromInits(*this, b, reifiedReturnShapes);                      \
+  }                                                                            \
+  void OP::getEffects(                                                         \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>      \
+          &effects) {                                                          \
+    getNormEffects(*this, effects);                                            \
+  }
+
+NORM_DEFINE_COMMON_INTERFACES(RmsNormOp)
+NORM_DEFINE_COMMON_INTERFACES(LayerNormOp)
+NORM_DEFINE_COMMON_INTERFACES(RmsNormGradOp)
+NORM_DEFINE_COMMON_INTERFACES(LayerNormGradOp)
+NORM_DEFINE_COMMON_INTERFACES(RmsNormPreAllGatherOp)
+NORM_DEFINE_COMMON_INTERFACES(RmsNormPostAllGatherOp)
+NORM_DEFINE_COMMON_INTERFACES(LayerNormPreAllGatherOp)
+NORM_DEFINE_COMMON_INTERFACES(LayerNormPostAllGatherOp)
+#undef NORM_DEFINE_COMMON_INTERFACES
+
+//===----------------------------------------------------------------------===//
+// Canonicalization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Rebuilds `op` without the operands in `drop` (optional operands only),
+/// after letting `edit` change its properties. Results tied to a dropped
+/// init must be unused; the others are replaced one for one.
+template <typename OpTy>
+void rebuildWithout(
+    PatternRewriter &rewriter, OpTy op, ArrayRef<OpOperand *> drop,
+    llvm::function_ref<void(typename OpTy::Properties &)> edit = nullptr) {
+  typename OpTy::Properties props = op.getProperties();
+  SmallVector<Value> operands;
+  SmallVector<Type> resultTypes;
+  bool onTensors = op.hasPureTensorSemantics();
+  for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
+    auto [start, length] = op.getODSOperandIndexAndLength(g);
+    int32_t kept = 0;
+    for (OpOperand &operand :
+         op->getOpOperands().slice(start, length)) {
+      if (llvm::is_contained(drop, &operand))
+        continue;
+      operands.push_back(operand.get());
+      ++kept;
+      if (g >= OpTy::kNumInputGroups && onTensors)
+        resultTypes.push_back(operand.get().getType());
+    }
+    props.operandSegmentSizes[g] = kept;
+  }
+  if (edit)
+    edit(props);
+  SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
+  auto newOp = OpTy::create(rewriter, op.getLoc(), resultTypes, operands,
+                            props, discardable);
+  if (onTensors) {
+    unsigned next = 0;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      OpResult oldResult = op.getTiedOpResult(&init);
+      if (llvm::is_contained(drop, &init)) {
+        assert(oldResult.use_empty() && "dropping a used result");
+        continue;
+      }
+      rewriter.replaceAllUsesWith(oldResult, newOp->getResult(next++));
+    }
+  }
+  rewriter.eraseOp(op);
+}
+
+/// An optional result nobody uses is not computed: drop its init.
+///   %y, %rstd = norm.rms_norm ... outs(%y0) rstd(%r0)   (%rstd unused)
+/// becomes
+///   %y = norm.rms_norm ... outs(%y0)
+template <typename OpTy>
+struct DropUnusedOptionalResults final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "results only exist on tensors");
+    SmallVector<OpOperand *> drop;
+    MutableOperandRange inits = op.getDpsInitsMutable();
+    for (unsigned i = OpTy::kNumRequiredInits, e = inits.size(); i < e; ++i)
+      if (op->getResult(i).use_empty())
+        drop.push_back(&inits[i]);
+    if (drop.empty())
+      return rewriter.notifyMatchFailure(op, "every optional result is used");
+    if (drop.size() == inits.size()) {
+      // Gradients with no result used at all: nothing left to compute.
+      rewriter.eraseOp(op);
+      return success();
+    }
+    rebuildWithout(rewriter, op, drop);
+    return success();
+  }
+};
+
+/// Splat float value of a constant tensor, if `v` is one.
+std::optional<double> getSplatConstant(Value v) {
+  DenseFPElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// A gamma that multiplies by exactly one is no gamma: a splat c with
+/// c + gamma_offset == 1 is dropped and gamma_offset reset to 0. (The
+/// rounding order is kept: x̂·1 rounds the same as x̂.)
+template <typename OpTy>
+struct DropIdentityGamma final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<double> c = getSplatConstant(op.getGamma());
+    if (!c || *c + op.getGammaOffset().convertToDouble() != 1.0)
+      return rewriter.notifyMatchFailure(op, "gamma is not a splat of one");
+    OpOperand *gamma = &op.getGammaMutable()[0];
+    rebuildWithout(rewriter, op, gamma,
+                   [&](typename OpTy::Properties &props) {
+                     props.setGammaOffset(rewriter.getF64FloatAttr(0.0));
+                   });
+    return success();
+  }
+};
+
+/// A beta that is a splat of zero adds nothing: drop it.
+template <typename OpTy>
+struct DropZeroBeta final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<double> c = getSplatConstant(op.getBeta());
+    if (!c || *c != 0.0)
+      return rewriter.notifyMatchFailure(op, "beta is not a splat of zero");
+    rebuildWithout(rewriter, op, &op.getBetaMutable()[0]);
+    return success();
+  }
+};
+
+} // namespace
+
+void RmsNormOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<RmsNormOp>,
+              DropIdentityGamma<RmsNormOp>, DropZeroBeta<RmsNormOp>>(context);
+}
+
+void LayerNormOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<LayerNormOp>,
+              DropIdentityGamma<LayerNormOp>, DropZeroBeta<LayerNormOp>>(
+      context);
+}
+
+void RmsNormGradOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<RmsNormGradOp>,
+              DropIdentityGamma<RmsNormGradOp>>(context);
+}
+
+void LayerNormGradOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                  MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<LayerNormGradOp>,
+              DropIdentityGamma<LayerNormGradOp>>(context);
+}
+
+void RmsNormPreAllGatherOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<RmsNormPreAllGatherOp>>(context);
+}
+
+void LayerNormPreAllGatherOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<LayerNormPreAllGatherOp>>(context);
+}
+
+void RmsNormPostAllGatherOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<RmsNormPostAllGatherOp>,
+              DropIdentityGamma<RmsNormPostAllGatherOp>,
+              DropZeroBeta<RmsNormPostAllGatherOp>>(context);
+}
+
+void LayerNormPostAllGatherOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<DropUnusedOptionalResults<LayerNormPostAllGatherOp>,
+              DropIdentityGamma<LayerNormPostAllGatherOp>,
+              DropZeroBeta<LayerNormPostAllGatherOp>>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// TableGen'd definitions
+//===----------------------------------------------------------------------===//
+
+#define GET_OP_CLASSES
+#include "norm/Dialect/Norm/IR/NormOps.cpp.inc"

@@ -1,0 +1,20 @@
+//===- InitNorm.cpp - register norm with a context or tool ------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/InitNorm.h"
+
+#include "norm/Dialect/Norm/IR/NormDialect.h"
+#include "mlir/IR/DialectRegistry.h"
+
+void mlir::norm::registerNormDialect(DialectRegistry &registry) {
+  registry.insert<NormDialect>();
+}
+
+void mlir::norm::registerNormPasses() {
+  // The foundation has no passes of its own yet; the decomposition, fusion,
+  // split and lowering passes register here as they land.
+}
