@@ -71,6 +71,15 @@ public:
 
   /// Checks `x`, `axis` and `acc_type` and records them.
   LogicalResult init(Value x, int64_t axisAttr, Type acc) {
+    // A misspelled attribute (`epsilonn`) would otherwise ride along as a
+    // discardable attribute and be silently ignored. Discardable attributes
+    // must carry a dialect prefix (`foo.bar`) or be a pass-internal `_name`.
+    for (NamedAttribute attr : op->getDiscardableAttrs()) {
+      StringRef name = attr.getName().getValue();
+      if (!name.contains('.') && !name.starts_with("_"))
+        return op->emitOpError("has unknown attribute '")
+               << name << "' (a discardable attribute needs a dialect prefix)";
+    }
     auto type = dyn_cast<ShapedType>(x.getType());
     if (!isa<RankedTensorType, MemRefType>(x.getType()))
       return op->emitOpError("expects x to be a ranked tensor or memref, got ")

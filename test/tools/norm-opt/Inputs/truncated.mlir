@@ -1,0 +1,2 @@
+func.func @truncated(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %y0: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %y = norm.rms_norm ins(%x : tensor<4x8xf32>) gamma(%g : tensor<8x
