@@ -29,7 +29,7 @@
 // OPTION: Unknown command line argument '--no-such-option'
 // OPTION: exit=1
 
-// RUN: %norm_exit norm-opt %S/Inputs/gamma-rank.mlir --pass-pipeline='builtin.module(bogus-pass)' 2>&1 | FileCheck %s --check-prefix=PIPE
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(bogus-pass)' 2>&1 | FileCheck %s --check-prefix=PIPE
 // PIPE: 'bogus-pass' does not refer to a registered pass or pass pipeline
 // PIPE: exit=1
 
