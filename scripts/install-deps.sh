@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building and testing norm need, when
+# they are missing. Idempotent; apt-get only; nothing is downloaded from
+# anywhere but the machine's configured Debian archives.
+set -euo pipefail
+
+PACKAGES=(
+  # Build
+  cmake ninja-build g++ ccache git
+  # LLVM / MLIR 22.1 (headers, libMLIR.so, mlir-tblgen, lit, FileCheck)
+  llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  # lit runs on python3
+  python3
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

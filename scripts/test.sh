@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh Debian 12 machine: install what is
+# missing, build, run the lit suite (check-norm), and close with one line
+# `N passed, N failed`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${NORM_BUILD_DIR:-$root/build}"
+
+bash "$root/scripts/install-deps.sh"
+bash "$root/scripts/build.sh" norm-opt norm-doc
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+"$(llvm-config-22 --prefix)/bin/lit" -sv "$build/test" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(sed -n 's/^ *Passed *: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+failed=$(awk '/^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed) *:/ {
+                sub(/.*: */, ""); s += $1 } END { print s + 0 }' "$log")
+skipped=$(sed -n 's/^ *Unsupported *: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [ "${passed:-0}" -eq 0 ]; then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$status"
