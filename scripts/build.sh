@@ -12,4 +12,7 @@ if [ ! -f "$build/build.ninja" ]; then
     -DMLIR_DIR="$prefix/lib/cmake/mlir" \
     -DLLVM_DIR="$prefix/lib/cmake/llvm"
 fi
+# Fresh clones live at different paths: hash paths relative to the checkout
+# so that ccache hits across them.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 ninja -C "$build" "$@"

@@ -7,8 +7,8 @@
 
 #include "norm/InitNorm.h"
 
-#include "norm/Dialect/Norm/IR/NormDialect.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "norm/Dialect/Norm/IR/NormDialect.h"
 
 void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();

@@ -16,8 +16,8 @@
 using namespace mlir;
 using namespace mlir::norm;
 
-#include "norm/Dialect/Norm/IR/NormOpsDialect.cpp.inc"
 #include "norm/Dialect/Norm/IR/NormEnums.cpp.inc"
+#include "norm/Dialect/Norm/IR/NormOpsDialect.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "norm/Dialect/Norm/IR/NormAttrs.cpp.inc"

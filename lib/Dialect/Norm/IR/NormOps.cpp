@@ -92,8 +92,8 @@ public:
              << x.getType();
     if (axisAttr < -rank || axisAttr >= rank)
       return op->emitOpError("expects axis in [")
-             << -rank << ", " << rank << ") for x of rank " << rank
-             << ", got " << axisAttr;
+             << -rank << ", " << rank << ") for x of rank " << rank << ", got "
+             << axisAttr;
     axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
     if (llvm::is_contained(getNormalizedShape(), 0))
       return op->emitOpError("expects the normalized dimensions of x (from "
@@ -105,8 +105,7 @@ public:
                              "got ")
              << type.getElementType();
     if (!acc.isF32() && !acc.isF64())
-      return op->emitOpError("expects acc_type to be f32 or f64, got ")
-             << acc;
+      return op->emitOpError("expects acc_type to be f32 or f64, got ") << acc;
     accType = acc;
     return success();
   }
@@ -121,7 +120,8 @@ public:
   /// An operand with the full shape of `x` (y, dy, dx, residual, ...).
   LogicalResult checkLikeX(Value v, StringRef name, ElementRule rule) {
     ShapedType type;
-    if (failed(checkKind(v, name, type)) || failed(checkElement(type, name, rule)))
+    if (failed(checkKind(v, name, type)) ||
+        failed(checkElement(type, name, rule)))
       return failure();
     if (failed(verifyCompatibleShape(type.getShape(), xType.getShape())))
       return op->emitOpError("expects ")
@@ -134,7 +134,8 @@ public:
   /// An operand with the normalized shape of `x` (gamma, beta, dgamma, ...).
   LogicalResult checkPerColumn(Value v, StringRef name, ElementRule rule) {
     ShapedType type;
-    if (failed(checkKind(v, name, type)) || failed(checkElement(type, name, rule)))
+    if (failed(checkKind(v, name, type)) ||
+        failed(checkElement(type, name, rule)))
       return failure();
     if (failed(verifyCompatibleShape(type.getShape(), getNormalizedShape())))
       return op->emitOpError("expects ")
@@ -182,13 +183,12 @@ public:
       return success();
     if (!gathered && last != entries)
       return op->emitOpError("expects the last dimension of stats to be ")
-             << entries << " (one shard of " << layoutName
-             << "), got " << last;
+             << entries << " (one shard of " << layoutName << "), got " << last;
     if (gathered && (last == 0 || last % entries != 0))
       return op->emitOpError("expects the last dimension of stats to be a "
                              "positive multiple of ")
-             << entries << " (" << layoutName
-             << " entries per shard), got " << last;
+             << entries << " (" << layoutName << " entries per shard), got "
+             << last;
     return success();
   }
 
@@ -212,8 +212,7 @@ public:
   }
 
   /// Optional operand: checks it only when present.
-  template <typename Fn>
-  LogicalResult ifPresent(Value v, Fn &&fn) {
+  template <typename Fn> LogicalResult ifPresent(Value v, Fn &&fn) {
     return v ? fn(v) : success();
   }
 
@@ -279,19 +278,18 @@ LogicalResult checkStatsLayout(Operation *op, StatsLayoutAttr layout,
 template <typename OpTy>
 static LogicalResult verifyForward(OpTy op, NormChecker &c) {
   using R = ElementRule;
-  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
-      failed(c.ifPresent(op.getGamma(),
-                         [&](Value v) {
-                           return c.checkPerColumn(v, "gamma", R::Data);
-                         })) ||
-      failed(c.ifPresent(op.getBeta(),
-                         [&](Value v) {
-                           return c.checkPerColumn(v, "beta", R::Data);
-                         })) ||
-      failed(c.ifPresent(op.getResidual(),
-                         [&](Value v) {
-                           return c.checkLikeX(v, "residual", R::SameAsX);
-                         })) ||
+  if (failed(c.init(
+          op.getX(), op.getAxis(),
+          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+      failed(c.ifPresent(
+          op.getGamma(),
+          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
+      failed(c.ifPresent(
+          op.getBeta(),
+          [&](Value v) { return c.checkPerColumn(v, "beta", R::Data); })) ||
+      failed(c.ifPresent(
+          op.getResidual(),
+          [&](Value v) { return c.checkLikeX(v, "residual", R::SameAsX); })) ||
       failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
       failed(c.ifPresent(op.getRstd(),
                          [&](Value v) { return c.checkPerRow(v, "rstd"); })) ||
@@ -328,17 +326,17 @@ LogicalResult LayerNormOp::verify() {
 template <typename OpTy>
 static LogicalResult verifyBackward(OpTy op, NormChecker &c) {
   using R = ElementRule;
-  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+  if (failed(c.init(
+          op.getX(), op.getAxis(),
+          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
       failed(c.checkLikeX(op.getDy(), "dy", R::Data)) ||
       failed(c.checkPerRow(op.getRstd(), "rstd")) ||
-      failed(c.ifPresent(op.getGamma(),
-                         [&](Value v) {
-                           return c.checkPerColumn(v, "gamma", R::Data);
-                         })) ||
-      failed(c.ifPresent(op.getDx(),
-                         [&](Value v) {
-                           return c.checkLikeX(v, "dx", R::SameAsX);
-                         })) ||
+      failed(c.ifPresent(
+          op.getGamma(),
+          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
+      failed(c.ifPresent(
+          op.getDx(),
+          [&](Value v) { return c.checkLikeX(v, "dx", R::SameAsX); })) ||
       failed(c.ifPresent(op.getDgamma(),
                          [&](Value v) {
                            return c.checkPerColumn(v, "dgamma",
@@ -375,15 +373,16 @@ template <typename OpTy>
 static LogicalResult verifyPreAllGather(OpTy op, StatsLayout layout) {
   using R = ElementRule;
   NormChecker c(op);
-  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+  if (failed(c.init(
+          op.getX(), op.getAxis(),
+          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
       failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
       failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
                           op.getStatsLayoutAttr().getEntriesPerShard(),
                           /*gathered=*/false)) ||
-      failed(c.ifPresent(op.getResidual(),
-                         [&](Value v) {
-                           return c.checkLikeX(v, "residual", R::SameAsX);
-                         })) ||
+      failed(c.ifPresent(
+          op.getResidual(),
+          [&](Value v) { return c.checkLikeX(v, "residual", R::SameAsX); })) ||
       failed(c.ifPresent(op.getResidualOut(), [&](Value v) {
         return c.checkLikeX(v, "residual_out", R::SameAsX);
       })))
@@ -398,19 +397,19 @@ template <typename OpTy>
 static LogicalResult verifyPostAllGather(OpTy op, StatsLayout layout,
                                          NormChecker &c) {
   using R = ElementRule;
-  if (failed(c.init(op.getX(), op.getAxis(), cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+  if (failed(c.init(
+          op.getX(), op.getAxis(),
+          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
       failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
       failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
                           op.getStatsLayoutAttr().getEntriesPerShard(),
                           /*gathered=*/true)) ||
-      failed(c.ifPresent(op.getGamma(),
-                         [&](Value v) {
-                           return c.checkPerColumn(v, "gamma", R::Data);
-                         })) ||
-      failed(c.ifPresent(op.getBeta(),
-                         [&](Value v) {
-                           return c.checkPerColumn(v, "beta", R::Data);
-                         })) ||
+      failed(c.ifPresent(
+          op.getGamma(),
+          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
+      failed(c.ifPresent(
+          op.getBeta(),
+          [&](Value v) { return c.checkPerColumn(v, "beta", R::Data); })) ||
       failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
       failed(c.ifPresent(op.getRstd(),
                          [&](Value v) { return c.checkPerRow(v, "rstd"); })))
@@ -460,10 +459,10 @@ reifyFromInits(DestinationStyleOpInterface op, OpBuilder &b,
 
 /// On memrefs the inputs are read and the inits written (never read: every
 /// output is fully overwritten). On tensors the ops are pure.
-static void
-getNormEffects(DestinationStyleOpInterface op,
-               SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
-                   &effects) {
+static void getNormEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
   for (OpOperand *input : op.getDpsInputOperands())
     if (isa<MemRefType>(input->get().getType()))
       effects.emplace_back(MemoryEffects::Read::get(), input, /*stage=*/0,
@@ -517,8 +516,7 @@ void rebuildWithout(
   for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
     auto [start, length] = op.getODSOperandIndexAndLength(g);
     int32_t kept = 0;
-    for (OpOperand &operand :
-         op->getOpOperands().slice(start, length)) {
+    for (OpOperand &operand : op->getOpOperands().slice(start, length)) {
       if (llvm::is_contained(drop, &operand))
         continue;
       operands.push_back(operand.get());
@@ -531,8 +529,8 @@ void rebuildWithout(
   if (edit)
     edit(props);
   SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
-  auto newOp = OpTy::create(rewriter, op.getLoc(), resultTypes, operands,
-                            props, discardable);
+  auto newOp = OpTy::create(rewriter, op.getLoc(), resultTypes, operands, props,
+                            discardable);
   if (onTensors) {
     unsigned next = 0;
     for (OpOperand &init : op.getDpsInitsMutable()) {
@@ -595,17 +593,15 @@ struct DropIdentityGamma final : OpRewritePattern<OpTy> {
     if (!c || *c + op.getGammaOffset().convertToDouble() != 1.0)
       return rewriter.notifyMatchFailure(op, "gamma is not a splat of one");
     OpOperand *gamma = &op.getGammaMutable()[0];
-    rebuildWithout(rewriter, op, gamma,
-                   [&](typename OpTy::Properties &props) {
-                     props.setGammaOffset(rewriter.getF64FloatAttr(0.0));
-                   });
+    rebuildWithout(rewriter, op, gamma, [&](typename OpTy::Properties &props) {
+      props.setGammaOffset(rewriter.getF64FloatAttr(0.0));
+    });
     return success();
   }
 };
 
 /// A beta that is a splat of zero adds nothing: drop it.
-template <typename OpTy>
-struct DropZeroBeta final : OpRewritePattern<OpTy> {
+template <typename OpTy> struct DropZeroBeta final : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
