@@ -271,28 +271,23 @@ LogicalResult checkStatsLayout(Operation *op, StatsLayoutAttr layout,
 } // namespace
 
 //===----------------------------------------------------------------------===//
-// Forward ops
+// Verifier pieces shared by several ops
 //===----------------------------------------------------------------------===//
 
-/// Checks shared by rms_norm and layer_norm (everything but `mean`).
+/// `x`, `axis` and `acc_type`: every op.
 template <typename OpTy>
-static LogicalResult verifyForward(OpTy op, NormChecker &c) {
+static LogicalResult verifyInput(OpTy op, NormChecker &c) {
+  return c.init(op.getX(), op.getAxis(),
+                cast<NormOpInterface>(op.getOperation()).getAccumulationType());
+}
+
+/// `residual` and `residual_out`: forward and pre_all_gather ops.
+template <typename OpTy>
+static LogicalResult verifyResidual(OpTy op, NormChecker &c) {
   using R = ElementRule;
-  if (failed(c.init(
-          op.getX(), op.getAxis(),
-          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
-      failed(c.ifPresent(
-          op.getGamma(),
-          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
-      failed(c.ifPresent(
-          op.getBeta(),
-          [&](Value v) { return c.checkPerColumn(v, "beta", R::Data); })) ||
-      failed(c.ifPresent(
+  if (failed(c.ifPresent(
           op.getResidual(),
           [&](Value v) { return c.checkLikeX(v, "residual", R::SameAsX); })) ||
-      failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
-      failed(c.ifPresent(op.getRstd(),
-                         [&](Value v) { return c.checkPerRow(v, "rstd"); })) ||
       failed(c.ifPresent(op.getResidualOut(), [&](Value v) {
         return c.checkLikeX(v, "residual_out", R::SameAsX);
       })))
@@ -300,22 +295,61 @@ static LogicalResult verifyForward(OpTy op, NormChecker &c) {
   if (op.getResidualOut() && !op.getResidual())
     return op.emitOpError("expects a residual operand when residual_out is "
                           "requested");
-  return failure(failed(c.checkEpsilon(op.getEpsilon().convertToDouble())) ||
-                 failed(c.checkGammaOffset(
-                     op.getGammaOffset().convertToDouble(), op.getGamma())));
+  return success();
 }
+
+/// `gamma`, `beta`, `y`, `rstd`, `epsilon`, `gamma_offset`: the ops that
+/// normalize (forward and post_all_gather).
+template <typename OpTy>
+static LogicalResult verifyNormalizeOutputs(OpTy op, NormChecker &c) {
+  using R = ElementRule;
+  if (failed(c.ifPresent(
+          op.getGamma(),
+          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
+      failed(c.ifPresent(
+          op.getBeta(),
+          [&](Value v) { return c.checkPerColumn(v, "beta", R::Data); })) ||
+      failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
+      failed(c.ifPresent(op.getRstd(),
+                         [&](Value v) { return c.checkPerRow(v, "rstd"); })) ||
+      failed(c.checkEpsilon(op.getEpsilon().convertToDouble())))
+    return failure();
+  return c.checkGammaOffset(op.getGammaOffset().convertToDouble(),
+                            op.getGamma());
+}
+
+/// `stats` and `stats_layout`: the split ops.
+template <typename OpTy>
+static LogicalResult verifyStats(OpTy op, NormChecker &c, StatsLayout layout,
+                                 bool gathered) {
+  if (failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)))
+    return failure();
+  return c.checkStats(op.getStats(), stringifyStatsLayout(layout),
+                      op.getStatsLayoutAttr().getEntriesPerShard(), gathered);
+}
+
+/// `mean`, where an op has it as an optional output.
+static LogicalResult verifyOptionalMean(Value mean, NormChecker &c) {
+  return c.ifPresent(mean, [&](Value v) { return c.checkPerRow(v, "mean"); });
+}
+
+//===----------------------------------------------------------------------===//
+// Forward ops
+//===----------------------------------------------------------------------===//
 
 LogicalResult RmsNormOp::verify() {
   NormChecker c(*this);
-  return verifyForward(*this, c);
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyResidual(*this, c)) ||
+                 failed(verifyNormalizeOutputs(*this, c)));
 }
 
 LogicalResult LayerNormOp::verify() {
   NormChecker c(*this);
-  if (failed(verifyForward(*this, c)))
-    return failure();
-  return c.ifPresent(getMean(),
-                     [&](Value v) { return c.checkPerRow(v, "mean"); });
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyResidual(*this, c)) ||
+                 failed(verifyNormalizeOutputs(*this, c)) ||
+                 failed(verifyOptionalMean(getMean(), c)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -326,9 +360,7 @@ LogicalResult LayerNormOp::verify() {
 template <typename OpTy>
 static LogicalResult verifyBackward(OpTy op, NormChecker &c) {
   using R = ElementRule;
-  if (failed(c.init(
-          op.getX(), op.getAxis(),
-          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
+  if (failed(verifyInput(op, c)) ||
       failed(c.checkLikeX(op.getDy(), "dy", R::Data)) ||
       failed(c.checkPerRow(op.getRstd(), "rstd")) ||
       failed(c.ifPresent(
@@ -360,84 +392,45 @@ LogicalResult RmsNormGradOp::verify() {
 
 LogicalResult LayerNormGradOp::verify() {
   NormChecker c(*this);
-  if (failed(verifyBackward(*this, c)))
-    return failure();
-  return c.checkPerRow(getMean(), "mean");
+  return failure(failed(verifyBackward(*this, c)) ||
+                 failed(c.checkPerRow(getMean(), "mean")));
 }
 
 //===----------------------------------------------------------------------===//
 // Distributed split ops
 //===----------------------------------------------------------------------===//
 
-template <typename OpTy>
-static LogicalResult verifyPreAllGather(OpTy op, StatsLayout layout) {
-  using R = ElementRule;
-  NormChecker c(op);
-  if (failed(c.init(
-          op.getX(), op.getAxis(),
-          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
-      failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
-      failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
-                          op.getStatsLayoutAttr().getEntriesPerShard(),
-                          /*gathered=*/false)) ||
-      failed(c.ifPresent(
-          op.getResidual(),
-          [&](Value v) { return c.checkLikeX(v, "residual", R::SameAsX); })) ||
-      failed(c.ifPresent(op.getResidualOut(), [&](Value v) {
-        return c.checkLikeX(v, "residual_out", R::SameAsX);
-      })))
-    return failure();
-  if (op.getResidualOut() && !op.getResidual())
-    return op.emitOpError("expects a residual operand when residual_out is "
-                          "requested");
-  return success();
-}
-
-template <typename OpTy>
-static LogicalResult verifyPostAllGather(OpTy op, StatsLayout layout,
-                                         NormChecker &c) {
-  using R = ElementRule;
-  if (failed(c.init(
-          op.getX(), op.getAxis(),
-          cast<NormOpInterface>(op.getOperation()).getAccumulationType())) ||
-      failed(checkStatsLayout(op, op.getStatsLayoutAttr(), layout)) ||
-      failed(c.checkStats(op.getStats(), stringifyStatsLayout(layout),
-                          op.getStatsLayoutAttr().getEntriesPerShard(),
-                          /*gathered=*/true)) ||
-      failed(c.ifPresent(
-          op.getGamma(),
-          [&](Value v) { return c.checkPerColumn(v, "gamma", R::Data); })) ||
-      failed(c.ifPresent(
-          op.getBeta(),
-          [&](Value v) { return c.checkPerColumn(v, "beta", R::Data); })) ||
-      failed(c.checkLikeX(op.getY(), "y", R::Data)) ||
-      failed(c.ifPresent(op.getRstd(),
-                         [&](Value v) { return c.checkPerRow(v, "rstd"); })))
-    return failure();
-  return failure(failed(c.checkEpsilon(op.getEpsilon().convertToDouble())) ||
-                 failed(c.checkGammaOffset(
-                     op.getGammaOffset().convertToDouble(), op.getGamma())));
-}
-
 LogicalResult RmsNormPreAllGatherOp::verify() {
-  return verifyPreAllGather(*this, StatsLayout::CountSumSq);
+  NormChecker c(*this);
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyStats(*this, c, StatsLayout::CountSumSq,
+                                    /*gathered=*/false)) ||
+                 failed(verifyResidual(*this, c)));
 }
 
 LogicalResult LayerNormPreAllGatherOp::verify() {
-  return verifyPreAllGather(*this, StatsLayout::CountSumM2);
+  NormChecker c(*this);
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyStats(*this, c, StatsLayout::CountSumM2,
+                                    /*gathered=*/false)) ||
+                 failed(verifyResidual(*this, c)));
 }
 
 LogicalResult RmsNormPostAllGatherOp::verify() {
   NormChecker c(*this);
-  return verifyPostAllGather(*this, StatsLayout::CountSumSq, c);
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyStats(*this, c, StatsLayout::CountSumSq,
+                                    /*gathered=*/true)) ||
+                 failed(verifyNormalizeOutputs(*this, c)));
 }
 
 LogicalResult LayerNormPostAllGatherOp::verify() {
   NormChecker c(*this);
-  if (failed(verifyPostAllGather(*this, StatsLayout::CountSumM2, c)))
-    return failure();
-  return c.ifPresent(getMean(),
-                     [&](Value v) { return c.checkPerRow(v, "mean"); });
+  return failure(failed(verifyInput(*this, c)) ||
+                 failed(verifyStats(*this, c, StatsLayout::CountSumM2,
+                                    /*gathered=*/true)) ||
+                 failed(verifyNormalizeOutputs(*this, c)) ||
+                 failed(verifyOptionalMean(getMean(), c)));
 }
 
 //===----------------------------------------------------------------------===//
