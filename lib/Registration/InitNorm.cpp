@@ -9,12 +9,10 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "norm/Dialect/Norm/IR/NormDialect.h"
+#include "norm/Dialect/Norm/Transforms/Passes.h"
 
 void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();
 }
 
-void mlir::norm::registerNormPasses() {
-  // The foundation has no passes of its own yet; the decomposition, fusion,
-  // split and lowering passes register here as they land.
-}
+void mlir::norm::registerNormPasses() { registerNormTransformsPasses(); }

@@ -18,6 +18,7 @@
 include "norm/Dialect/Norm/IR/NormBase.td"
 include "norm/Dialect/Norm/IR/NormAttrs.td"
 include "norm/Dialect/Norm/IR/NormInterfaces.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -77,7 +78,12 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
 // Forward
 //===----------------------------------------------------------------------===//
 
-def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1> {
+// Ops that decompose into linalg on tensors (`norm-decompose`,
+// `transform.structured.decompose_interface`).
+defvar Norm_Decomposable =
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>;
+
+def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, [Norm_Decomposable]> {
   let summary = "Root-mean-square normalization (RMSNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) by its root
@@ -122,7 +128,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1> {
   }];
 }
 
-def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1> {
+def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, [Norm_Decomposable]> {
   let summary = "Layer normalization (LayerNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) to zero mean

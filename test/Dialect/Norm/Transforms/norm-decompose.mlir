@@ -1,0 +1,131 @@
+// RUN: norm-opt %s --norm-decompose --split-input-file | FileCheck %s
+// RUN: norm-opt %s --norm-decompose="filter-ops=norm.layer_norm" --split-input-file | FileCheck %s --check-prefix=FILTER
+// RUN: not norm-opt %s --norm-decompose="filter-ops=norm.batch_norm" 2>&1 | FileCheck %s --check-prefix=BADFILTER
+// BADFILTER: norm-decompose: filter-ops names 'norm.batch_norm', which is not a norm op
+
+//   CHECK-DAG: #[[FULL:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+//   CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d0)>
+//   CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d1)>
+//   CHECK-DAG: #[[ID1:.+]] = affine_map<(d0) -> (d0)>
+// CHECK-LABEL: func.func @rms_norm_bf16
+//  CHECK-SAME:   (%[[X:.+]]: tensor<4x64xbf16>, %[[G:.+]]: tensor<64xbf16>, %[[Y0:.+]]: tensor<4x64xbf16>)
+//   CHECK-DAG:   %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+//   CHECK-DAG:   %[[N:.+]] = arith.constant 6.400000e+01 : f32
+//   CHECK-DAG:   %[[EPS:.+]] = arith.constant 9.99999997E-7 : f32
+//   CHECK-DAG:   %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+//       CHECK:   %[[FILL:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<4xf32>)
+//       CHECK:   %[[SUMSQ:.+]] = linalg.generic {indexing_maps = [#[[FULL]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x64xbf16>) outs(%[[FILL]] : tensor<4xf32>)
+//       CHECK:     ^bb0(%[[IN:.+]]: bf16, %[[ACC:.+]]: f32):
+//       CHECK:       %[[W:.+]] = arith.extf %[[IN]] : bf16 to f32
+//       CHECK:       %[[SQ:.+]] = arith.mulf %[[W]], %[[W]] : f32
+//       CHECK:       %[[ADD:.+]] = arith.addf %[[ACC]], %[[SQ]] : f32
+//       CHECK:       linalg.yield %[[ADD]]
+//       CHECK:   %[[RSTD:.+]] = linalg.generic {indexing_maps = [#[[ID1]], #[[ID1]]], iterator_types = ["parallel"]} ins(%[[SUMSQ]] : tensor<4xf32>)
+//       CHECK:       arith.divf %{{.+}}, %[[N]] : f32
+//       CHECK:       arith.addf %{{.+}}, %[[EPS]] : f32
+//       CHECK:       math.sqrt
+//       CHECK:       arith.divf %[[ONE]], %{{.+}} : f32
+//       CHECK:   %[[Y:.+]] = linalg.generic {indexing_maps = [#[[FULL]], #[[ROW]], #[[COL]], #[[FULL]]], iterator_types = ["parallel", "parallel"]} ins(%[[X]], %[[RSTD]], %[[G]] : tensor<4x64xbf16>, tensor<4xf32>, tensor<64xbf16>) outs(%[[Y0]] : tensor<4x64xbf16>)
+//       CHECK:     ^bb0(%[[XI:.+]]: bf16, %[[RI:.+]]: f32, %[[GI:.+]]: bf16, %{{.+}}: bf16):
+//       CHECK:       %[[XW:.+]] = arith.extf %[[XI]] : bf16 to f32
+//       CHECK:       %[[XH:.+]] = arith.mulf %[[XW]], %[[RI]] : f32
+//       CHECK:       %[[GW:.+]] = arith.extf %[[GI]] : bf16 to f32
+//       CHECK:       %[[P:.+]] = arith.mulf %[[XH]], %[[GW]] : f32
+//       CHECK:       %[[T:.+]] = arith.truncf %[[P]] : f32 to bf16
+//       CHECK:       linalg.yield %[[T]]
+//       CHECK:   return %[[Y]]
+// FILTER-LABEL: func.func @rms_norm_bf16
+//       FILTER:   norm.rms_norm
+func.func @rms_norm_bf16(%x: tensor<4x64xbf16>, %g: tensor<64xbf16>, %y0: tensor<4x64xbf16>) -> tensor<4x64xbf16> {
+  %y = norm.rms_norm ins(%x : tensor<4x64xbf16>) gamma(%g : tensor<64xbf16>) outs(%y0 : tensor<4x64xbf16>) -> tensor<4x64xbf16>
+  return %y : tensor<4x64xbf16>
+}
+
+// -----
+
+// Residual, residual_out and rstd outputs write into their inits; Llama
+// rounding rounds x̂ to bf16 before the gamma multiply; Gemma's offset adds
+// one to gamma.
+// CHECK-LABEL: func.func @rms_norm_residual_llama_gemma
+//  CHECK-SAME:   (%[[X:.+]]: tensor<4x64xbf16>, %[[R:.+]]: tensor<4x64xbf16>, %[[G:.+]]: tensor<64xbf16>, %[[Y0:.+]]: tensor<4x64xbf16>, %[[S0:.+]]: tensor<4xf32>, %[[H0:.+]]: tensor<4x64xbf16>)
+//       CHECK:   %[[H:.+]] = linalg.generic {{.+}} ins(%[[X]], %[[R]] : tensor<4x64xbf16>, tensor<4x64xbf16>) outs(%[[H0]] : tensor<4x64xbf16>)
+//       CHECK:       arith.addf
+//       CHECK:       arith.truncf %{{.+}} : f32 to bf16
+//       CHECK:   %[[SUMSQ:.+]] = linalg.generic {{.+}} ins(%[[H]] : tensor<4x64xbf16>)
+//       CHECK:   %[[RSTD:.+]] = linalg.generic {{.+}} ins(%[[SUMSQ]] : tensor<4xf32>) outs(%[[S0]] : tensor<4xf32>)
+//       CHECK:   %[[Y:.+]] = linalg.generic {{.+}} ins(%[[H]], %[[RSTD]], %[[G]] : {{.+}}) outs(%[[Y0]] : tensor<4x64xbf16>)
+//       CHECK:       %[[XH:.+]] = arith.mulf
+//       CHECK:       %[[XHR:.+]] = arith.truncf %[[XH]] : f32 to bf16
+//       CHECK:       %[[XHW:.+]] = arith.extf %[[XHR]] : bf16 to f32
+//       CHECK:       %[[GW:.+]] = arith.extf %{{.+}} : bf16 to f32
+//       CHECK:       %[[G1:.+]] = arith.addf %[[GW]], %{{.+}} : f32
+//       CHECK:       arith.mulf %[[XHW]], %[[G1]] : f32
+//       CHECK:   return %[[Y]], %[[RSTD]], %[[H]]
+func.func @rms_norm_residual_llama_gemma(%x: tensor<4x64xbf16>, %r: tensor<4x64xbf16>, %g: tensor<64xbf16>,
+    %y0: tensor<4x64xbf16>, %s0: tensor<4xf32>, %h0: tensor<4x64xbf16>) -> (tensor<4x64xbf16>, tensor<4xf32>, tensor<4x64xbf16>) {
+  %y, %s, %h = norm.rms_norm ins(%x : tensor<4x64xbf16>) gamma(%g : tensor<64xbf16>) residual(%r : tensor<4x64xbf16>)
+      outs(%y0 : tensor<4x64xbf16>) rstd(%s0 : tensor<4xf32>) residual_out(%h0 : tensor<4x64xbf16>)
+      {gamma_offset = 1.0 : f64, rounding = #norm.rounding<before_gamma>}
+      -> tensor<4x64xbf16>, tensor<4xf32>, tensor<4x64xbf16>
+  return %y, %s, %h : tensor<4x64xbf16>, tensor<4xf32>, tensor<4x64xbf16>
+}
+
+// -----
+
+// Layer norm on dynamic rows and two normalized dims: N is the product of the
+// dynamic sizes, computed at run time; the variance is two-pass.
+//   CHECK-DAG: #[[FULL3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+//   CHECK-DAG: #[[ROW3:.+]] = affine_map<(d0, d1, d2) -> (d0)>
+//   CHECK-DAG: #[[COL3:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @layer_norm_dynamic_two_dims
+//  CHECK-SAME:   (%[[X:.+]]: tensor<?x?x?xf16>, %[[B:.+]]: tensor<?x?xf32>, %[[Y0:.+]]: tensor<?x?x?xf16>, %[[M0:.+]]: tensor<?xf32>)
+//       CHECK:   %[[D1:.+]] = tensor.dim %[[X]], %c1
+//       CHECK:   %[[D2:.+]] = tensor.dim %[[X]], %c2
+//       CHECK:   %[[NI:.+]] = arith.muli %[[D1]], %[[D2]] : index
+//       CHECK:   %[[NI64:.+]] = arith.index_castui %[[NI]] : index to i64
+//       CHECK:   %[[N:.+]] = arith.uitofp %[[NI64]] : i64 to f32
+//       CHECK:   %[[SUM:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]] : tensor<?x?x?xf16>)
+//       CHECK:   %[[MEAN:.+]] = linalg.generic {{.+}} ins(%[[SUM]] : tensor<?xf32>) outs(%[[M0]] : tensor<?xf32>)
+//       CHECK:       arith.divf %{{.+}}, %[[N]] : f32
+//       CHECK:   %[[M2:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]], #[[ROW3]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]], %[[MEAN]] : tensor<?x?x?xf16>, tensor<?xf32>)
+//       CHECK:       arith.subf
+//       CHECK:       arith.mulf
+//       CHECK:   %[[RSTD:.+]] = linalg.generic {{.+}} ins(%[[M2]] : tensor<?xf32>)
+//       CHECK:   %[[Y:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]], #[[ROW3]], #[[COL3]], #[[FULL3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[MEAN]], %[[RSTD]], %[[B]] : {{.+}}) outs(%[[Y0]] : tensor<?x?x?xf16>)
+//       CHECK:       arith.subf
+//       CHECK:       arith.mulf
+//       CHECK:       arith.addf
+//       CHECK:       arith.truncf %{{.+}} : f32 to f16
+//       CHECK:   return %[[Y]], %[[MEAN]]
+func.func @layer_norm_dynamic_two_dims(%x: tensor<?x?x?xf16>, %b: tensor<?x?xf32>, %y0: tensor<?x?x?xf16>, %m0: tensor<?xf32>) -> (tensor<?x?x?xf16>, tensor<?xf32>) {
+  %y, %m = norm.layer_norm ins(%x : tensor<?x?x?xf16>) beta(%b : tensor<?x?xf32>) outs(%y0 : tensor<?x?x?xf16>) mean(%m0 : tensor<?xf32>) {axis = 1 : i64}
+      -> tensor<?x?x?xf16>, tensor<?xf32>
+  return %y, %m : tensor<?x?x?xf16>, tensor<?xf32>
+}
+
+// -----
+
+// f64 accumulation widens f32 inputs and narrows the result once.
+// CHECK-LABEL: func.func @layer_norm_f64
+//       CHECK:   arith.constant 0.000000e+00 : f64
+//       CHECK:   arith.extf %{{.+}} : f32 to f64
+//       CHECK:   arith.truncf %{{.+}} : f64 to f32
+// FILTER-LABEL: func.func @layer_norm_f64
+//   FILTER-NOT:   norm.layer_norm
+//       FILTER:   linalg.generic
+func.func @layer_norm_f64(%x: tensor<2x8xf32>, %y0: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %y = norm.layer_norm ins(%x : tensor<2x8xf32>) outs(%y0 : tensor<2x8xf32>) {acc_type = f64} -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// Memref forms and ops without a decomposition yet are left alone.
+// CHECK-LABEL: func.func @kept
+//       CHECK:   norm.rms_norm ins(%{{.+}} : memref<4x8xf32>)
+//       CHECK:   norm.rms_norm_grad
+func.func @kept(%x: memref<4x8xf32>, %y: memref<4x8xf32>, %dy: tensor<4x8xf32>, %xt: tensor<4x8xf32>, %r: tensor<4xf32>, %dx0: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  norm.rms_norm ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>)
+  %dx = norm.rms_norm_grad ins(%dy : tensor<4x8xf32>, %xt : tensor<4x8xf32>, %r : tensor<4xf32>) outs dx(%dx0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %dx : tensor<4x8xf32>
+}
