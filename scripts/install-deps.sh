@@ -9,8 +9,8 @@ PACKAGES=(
   cmake ninja-build g++ ccache git
   # LLVM / MLIR 22.1 (headers, libMLIR.so, mlir-tblgen, lit, FileCheck)
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  # lit runs on python3
-  python3
+  # lit runs on python3; execution tests compare with a numpy reference
+  python3 python3-numpy
 )
 
 missing=()

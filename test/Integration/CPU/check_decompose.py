@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Runs norm ops through norm-decompose + upstream CPU lowering + mlir-runner
+and compares them with an independent float64 numpy reference.
+
+Inputs are random, rounded to the op's element type in numpy first, so that
+both sides see the same values. Usage:
+  check_decompose.py NORM_OPT MLIR_RUNNER LIB_DIR
+Prints one line per case and `N passed, N failed`; exits 1 on any failure.
+"""
+
+import itertools
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+PIPELINE = [
+    "--norm-decompose", "--convert-elementwise-to-linalg",
+    "--one-shot-bufferize=bufferize-function-boundaries",
+    "--convert-linalg-to-loops", "--expand-strided-metadata", "--lower-affine",
+    "--convert-scf-to-cf", "--convert-math-to-llvm", "--arith-expand",
+    "--convert-arith-to-llvm", "--finalize-memref-to-llvm",
+    "--convert-func-to-llvm", "--convert-cf-to-llvm",
+    "--reconcile-unrealized-casts",
+]
+
+# |ours - ref| <= atol + rtol * |ref|: a couple of units in the last place of
+# the output type (f32 results are rounded from f32 accumulation).
+TOL = {"f32": (2e-5, 2e-5), "f16": (2e-3, 2e-3), "bf16": (1.6e-2, 1.6e-2)}
+
+
+def round_to(a, dtype):
+    a = np.asarray(a, dtype=np.float64)
+    if dtype == "f32":
+        return a.astype(np.float32).astype(np.float64)
+    if dtype == "f16":
+        return a.astype(np.float16).astype(np.float64)
+    # bf16: round-to-nearest-even on the upper 16 bits of the f32 pattern.
+    bits = a.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def dense(a):
+    rows = [("[" + ", ".join(f"{v:.9e}" for v in r) + "]") for r in a]
+    return "dense<[" + ", ".join(rows) + "]>"
+
+
+def module(op, dtype, m, n, x, r, g, b, offset, rounding):
+    t = f"tensor<{m}x{n}x{dtype}>"
+    lines = ["func.func private @printMemrefF32(memref<*xf32>)",
+             "func.func @main() {"]
+
+    def const(name, a, shape):
+        lines.append(f"  %{name}32 = arith.constant {dense(np.atleast_2d(a))}"
+                     f" : tensor<{shape}xf32>")
+        if dtype == "f32":
+            lines.append(f"  %{name} = tensor.cast %{name}32 : tensor<{shape}xf32> to tensor<{shape}xf32>")
+        else:
+            lines.append(f"  %{name} = arith.truncf %{name}32 : tensor<{shape}xf32> to tensor<{shape}x{dtype}>")
+
+    const("x", x, f"{m}x{n}")
+    ins = f"ins(%x : {t})"
+    if g is not None:
+        lines.append(f"  %g2 = arith.constant {dense(np.atleast_2d(g))} : tensor<1x{n}xf32>")
+        lines.append(f"  %g = tensor.collapse_shape %g2 [[0, 1]] : tensor<1x{n}xf32> into tensor<{n}xf32>")
+        ins += f" gamma(%g : tensor<{n}xf32>)"
+    if b is not None:
+        lines.append(f"  %b2 = arith.constant {dense(np.atleast_2d(b))} : tensor<1x{n}xf32>")
+        lines.append(f"  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x{n}xf32> into tensor<{n}xf32>")
+        ins += f" beta(%b : tensor<{n}xf32>)"
+    if r is not None:
+        const("r", r, f"{m}x{n}")
+        ins += f" residual(%r : {t})"
+    lines.append(f"  %e = tensor.empty() : {t}")
+    lines.append(f"  %s = tensor.empty() : tensor<{m}xf32>")
+    attrs = [f"gamma_offset = {offset:.1f} : f64"]
+    if rounding:
+        attrs.append("rounding = #norm.rounding<before_gamma>")
+    lines.append(f"  %y, %rstd = norm.{op} {ins} outs(%e : {t}) rstd(%s : tensor<{m}xf32>)"
+                 f" {{{', '.join(attrs)}}} -> {t}, tensor<{m}xf32>")
+    if dtype == "f32":
+        lines.append(f"  %y32 = tensor.cast %y : {t} to tensor<{m}x{n}xf32>")
+    else:
+        lines.append(f"  %y32 = arith.extf %y : {t} to tensor<{m}x{n}xf32>")
+    for v, shape in (("y32", f"{m}x{n}"), ("rstd", f"{m}")):
+        lines.append(f"  %{v}u = tensor.cast %{v} : tensor<{shape}xf32> to tensor<*xf32>")
+        lines.append(f"  %{v}m = bufferization.to_buffer %{v}u : tensor<*xf32> to memref<*xf32>")
+        lines.append(f"  call @printMemrefF32(%{v}m) : (memref<*xf32>) -> ()")
+    lines += ["  return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def reference(op, dtype, x, r, g, b, offset, rounding, eps):
+    h = x if r is None else round_to(x + r, dtype)
+    if op == "layer_norm":
+        mean = h.mean(axis=1, keepdims=True)
+        c = h - mean
+    else:
+        c = h
+    rstd = 1.0 / np.sqrt((c * c).mean(axis=1, keepdims=True) + eps)
+    v = c * rstd
+    if rounding:
+        v = round_to(v, dtype)
+    if g is not None:
+        v = v * (g + offset)
+    if b is not None:
+        v = v + b
+    return round_to(v, dtype), rstd[:, 0]
+
+
+def parse(out):
+    blocks = re.findall(r"data =\s*(.*?)(?=Unranked|\Z)", out, flags=re.S)
+    return [np.array([float(v) for v in re.findall(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf)", blk)])
+            for blk in blocks]
+
+
+def main():
+    norm_opt, runner, libdir = sys.argv[1:4]
+    rng = np.random.default_rng(1234)
+    passed = failed = 0
+    m, n = 5, 37  # 37: not a multiple of any vector width
+    cases = itertools.product(["rms_norm", "layer_norm"], ["f32", "f16", "bf16"],
+                              [(False, False, False, 0.0, False),
+                               (True, True, True, 0.0, False),
+                               (True, False, False, 1.0, True)])
+    for op, dtype, (has_g, has_b, has_r, offset, rounding) in cases:
+        x = round_to(rng.normal(3.0, 2.0, (m, n)), dtype)
+        x[2, :] = 0.0  # a row of zeros
+        r = round_to(rng.normal(0, 1, (m, n)), dtype) if has_r else None
+        g = round_to(rng.normal(1, 0.5, n), "f32") if has_g else None
+        b = round_to(rng.normal(0, 0.5, n), "f32") if has_b else None
+        eps = 1e-6 if op == "rms_norm" else 1e-5
+        mod = module(op, dtype, m, n, x, r, g, b, offset, rounding)
+        lowered = subprocess.run([norm_opt] + PIPELINE, input=mod, text=True,
+                                 capture_output=True)
+        name = f"{op} {dtype} gamma={has_g} beta={has_b} residual={has_r} offset={offset} llama={rounding}"
+        if lowered.returncode != 0:
+            print(f"FAILED {name}: lowering\n{lowered.stderr}")
+            failed += 1
+            continue
+        run = subprocess.run([runner, "-e", "main", "-entry-point-result=void",
+                              f"-shared-libs={libdir}/libmlir_runner_utils.so,{libdir}/libmlir_c_runner_utils.so"],
+                             input=lowered.stdout, text=True, capture_output=True)
+        got = parse(run.stdout)
+        if run.returncode != 0 or len(got) != 2:
+            print(f"FAILED {name}: run\n{run.stderr}")
+            failed += 1
+            continue
+        y_ref, rstd_ref = reference(op, dtype, x, r, g, b, offset, rounding, eps)
+        atol, rtol = TOL[dtype]
+        # printMemrefF32 prints 6 significant digits: allow for that too.
+        err_y = np.abs(got[0] - y_ref.ravel()) - (atol + rtol * np.abs(y_ref.ravel()) + 1e-6 * np.abs(y_ref.ravel()))
+        err_r = np.abs(got[1] - rstd_ref) - (2e-5 * np.abs(rstd_ref) + 1e-6 * np.abs(rstd_ref))
+        ok = np.all(err_y <= 0) and np.all(err_r <= 0)
+        worst = float(np.max(np.abs(got[0] - y_ref.ravel())))
+        print(f"{'ok' if ok else 'FAILED'} {name}: max |y - ref| = {worst:.3g}")
+        passed += ok
+        failed += not ok
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
