@@ -62,14 +62,12 @@ def module(op, dtype, m, n, x, r, g, b, offset, rounding):
 
     const("x", x, f"{m}x{n}")
     ins = f"ins(%x : {t})"
-    if g is not None:
-        lines.append(f"  %g2 = arith.constant {dense(np.atleast_2d(g))} : tensor<1x{n}xf32>")
-        lines.append(f"  %g = tensor.collapse_shape %g2 [[0, 1]] : tensor<1x{n}xf32> into tensor<{n}xf32>")
-        ins += f" gamma(%g : tensor<{n}xf32>)"
-    if b is not None:
-        lines.append(f"  %b2 = arith.constant {dense(np.atleast_2d(b))} : tensor<1x{n}xf32>")
-        lines.append(f"  %b = tensor.collapse_shape %b2 [[0, 1]] : tensor<1x{n}xf32> into tensor<{n}xf32>")
-        ins += f" beta(%b : tensor<{n}xf32>)"
+    for name, keyword, vec in (("g", "gamma", g), ("b", "beta", b)):
+        if vec is None:
+            continue
+        lines.append(f"  %{name}2 = arith.constant {dense(np.atleast_2d(vec))} : tensor<1x{n}xf32>")
+        lines.append(f"  %{name} = tensor.collapse_shape %{name}2 [[0, 1]] : tensor<1x{n}xf32> into tensor<{n}xf32>")
+        ins += f" {keyword}(%{name} : tensor<{n}xf32>)"
     if r is not None:
         const("r", r, f"{m}x{n}")
         ins += f" residual(%r : {t})"
