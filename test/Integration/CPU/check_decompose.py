@@ -52,13 +52,19 @@ def module(op, dtype, m, n, x, r, g, b, offset, rounding):
     lines = ["func.func private @printMemrefF32(memref<*xf32>)",
              "func.func @main() {"]
 
+    def convert(dst, src, shape, src_type, dst_type):
+        """%dst = %src converted elementwise (a plain cast when equal)."""
+        if src_type == dst_type:
+            op_name = "tensor.cast"
+        else:
+            op_name = "arith.truncf" if dst_type != "f32" else "arith.extf"
+        lines.append(f"  %{dst} = {op_name} %{src} : tensor<{shape}x{src_type}>"
+                     f" to tensor<{shape}x{dst_type}>")
+
     def const(name, a, shape):
         lines.append(f"  %{name}32 = arith.constant {dense(np.atleast_2d(a))}"
                      f" : tensor<{shape}xf32>")
-        if dtype == "f32":
-            lines.append(f"  %{name} = tensor.cast %{name}32 : tensor<{shape}xf32> to tensor<{shape}xf32>")
-        else:
-            lines.append(f"  %{name} = arith.truncf %{name}32 : tensor<{shape}xf32> to tensor<{shape}x{dtype}>")
+        convert(name, f"{name}32", shape, "f32", dtype)
 
     const("x", x, f"{m}x{n}")
     ins = f"ins(%x : {t})"
@@ -78,10 +84,7 @@ def module(op, dtype, m, n, x, r, g, b, offset, rounding):
         attrs.append("rounding = #norm.rounding<before_gamma>")
     lines.append(f"  %y, %rstd = norm.{op} {ins} outs(%e : {t}) rstd(%s : tensor<{m}xf32>)"
                  f" {{{', '.join(attrs)}}} -> {t}, tensor<{m}xf32>")
-    if dtype == "f32":
-        lines.append(f"  %y32 = tensor.cast %y : {t} to tensor<{m}x{n}xf32>")
-    else:
-        lines.append(f"  %y32 = arith.extf %y : {t} to tensor<{m}x{n}xf32>")
+    convert("y32", "y", f"{m}x{n}", dtype, "f32")
     for v, shape in (("y32", f"{m}x{n}"), ("rstd", f"{m}")):
         lines.append(f"  %{v}u = tensor.cast %{v} : tensor<{shape}xf32> to tensor<*xf32>")
         lines.append(f"  %{v}m = bufferization.to_buffer %{v}u : tensor<*xf32> to memref<*xf32>")
