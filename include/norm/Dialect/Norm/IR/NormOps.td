@@ -55,6 +55,10 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
         DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                                   ["reifyResultShapes"]>,
         DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        // Every op decomposes into linalg on tensors (`norm-decompose`,
+        // `transform.structured.decompose_interface`).
+        DeclareOpInterfaceMethods<AggregatedOpInterface,
+                                  ["decomposeOperation"]>,
         Norm_NormOpInterface], traits)> {
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let hasVerifier = 1;
@@ -78,12 +82,7 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
 // Forward
 //===----------------------------------------------------------------------===//
 
-// Ops that decompose into linalg on tensors (`norm-decompose`,
-// `transform.structured.decompose_interface`).
-defvar Norm_Decomposable =
-    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>;
-
-def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, [Norm_Decomposable]> {
+def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1> {
   let summary = "Root-mean-square normalization (RMSNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) by its root
@@ -128,7 +127,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, [Norm_Decomposable]> {
   }];
 }
 
-def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, [Norm_Decomposable]> {
+def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1> {
   let summary = "Layer normalization (LayerNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) to zero mean
