@@ -9,6 +9,7 @@
 #include "norm/Dialect/Norm/IR/NormAttrs.h"
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -31,6 +32,7 @@ void NormDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "norm/Dialect/Norm/IR/NormAttrs.cpp.inc"
       >();
+  detail::attachTilingInterface(getContext());
 }
 
 unsigned StatsLayoutAttr::getEntriesPerShard() const {

@@ -120,12 +120,75 @@ func.func @layer_norm_f64(%x: tensor<2x8xf32>, %y0: tensor<2x8xf32>) -> tensor<2
 
 // -----
 
-// Memref forms and ops without a decomposition yet are left alone.
+// Memref forms are left alone (decomposition works on tensors).
 // CHECK-LABEL: func.func @kept
 //       CHECK:   norm.rms_norm ins(%{{.+}} : memref<4x8xf32>)
-//       CHECK:   norm.rms_norm_grad
-func.func @kept(%x: memref<4x8xf32>, %y: memref<4x8xf32>, %dy: tensor<4x8xf32>, %xt: tensor<4x8xf32>, %r: tensor<4xf32>, %dx0: tensor<4x8xf32>) -> tensor<4x8xf32> {
+func.func @kept(%x: memref<4x8xf32>, %y: memref<4x8xf32>) {
   norm.rms_norm ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>)
-  %dx = norm.rms_norm_grad ins(%dy : tensor<4x8xf32>, %xt : tensor<4x8xf32>, %r : tensor<4xf32>) outs dx(%dx0 : tensor<4x8xf32>) -> tensor<4x8xf32>
-  return %dx : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+// rms_norm_grad: one row reduction (Σ g·x̂, g = dy·γ), the dx map (× 1/N
+// folded to a constant), and one pass over the rows for dgamma and dbeta
+// together, written into their inits.
+// CHECK-LABEL: func.func @rms_grad
+//  CHECK-SAME:   %[[DY:[^:]+]]: tensor<4x8xbf16>, %[[X:[^:]+]]: tensor<4x8xbf16>, %[[R:[^:]+]]: tensor<4xf32>, %[[G:[^:]+]]: tensor<8xbf16>, %[[DX0:[^:]+]]: tensor<4x8xbf16>, %[[DG0:[^:]+]]: tensor<8xf32>, %[[DB0:[^:]+]]: tensor<8xf32>
+//   CHECK-DAG:   %[[INVN:.+]] = arith.constant 1.250000e-01 : f32
+//       CHECK:   %[[GX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[DY]], %[[X]], %[[R]], %[[G]] : {{.*}}) outs(%{{.+}} : tensor<4xf32>)
+//       CHECK:   %[[DX:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel"]} ins(%[[DY]], %[[X]], %[[R]], %[[G]], %[[GX]] : {{.*}}) outs(%[[DX0]] : tensor<4x8xbf16>)
+//       CHECK:     arith.mulf %{{.+}}, %[[INVN]] : f32
+//       CHECK:     arith.truncf %{{.+}} : f32 to bf16
+//   CHECK-DAG:   %[[FG:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[DG0]] : tensor<8xf32>)
+//   CHECK-DAG:   %[[FB:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[DB0]] : tensor<8xf32>)
+//       CHECK:   %[[DGB:.+]]:2 = linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]} {{.*}} outs(%[[FG]], %[[FB]] : tensor<8xf32>, tensor<8xf32>)
+//       CHECK:   return %[[DX]], %[[DGB]]#0, %[[DGB]]#1
+func.func @rms_grad(%dy: tensor<4x8xbf16>, %x: tensor<4x8xbf16>, %r: tensor<4xf32>, %g: tensor<8xbf16>, %dx0: tensor<4x8xbf16>, %dg0: tensor<8xf32>, %db0: tensor<8xf32>) -> (tensor<4x8xbf16>, tensor<8xf32>, tensor<8xf32>) {
+  %dx, %dg, %db = norm.rms_norm_grad ins(%dy : tensor<4x8xbf16>, %x : tensor<4x8xbf16>, %r : tensor<4xf32>) gamma(%g : tensor<8xbf16>) outs dx(%dx0 : tensor<4x8xbf16>) dgamma(%dg0 : tensor<8xf32>) dbeta(%db0 : tensor<8xf32>) -> tensor<4x8xbf16>, tensor<8xf32>, tensor<8xf32>
+  return %dx, %dg, %db : tensor<4x8xbf16>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Selective gradient: only dbeta is asked for, so no row reduction and no dx.
+// CHECK-LABEL: func.func @layer_grad_dbeta_only
+//   CHECK-NOT:   "parallel", "reduction"
+//       CHECK:   linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]}
+//   CHECK-NOT:   linalg.generic
+func.func @layer_grad_dbeta_only(%dy: tensor<4x8xf32>, %x: tensor<4x8xf32>, %m: tensor<4xf32>, %r: tensor<4xf32>, %db0: tensor<8xf32>) -> tensor<8xf32> {
+  %db = norm.layer_norm_grad ins(%dy : tensor<4x8xf32>, %x : tensor<4x8xf32>, %m : tensor<4xf32>, %r : tensor<4xf32>) outs dbeta(%db0 : tensor<8xf32>) -> tensor<8xf32>
+  return %db : tensor<8xf32>
+}
+
+// -----
+
+// Pre-all-gather: Σ h² per row, then [n_p, Σh²] packed by the entry index.
+// CHECK-LABEL: func.func @rms_pre
+//   CHECK-DAG:   %[[N:.+]] = arith.constant 8.000000e+00 : f32
+//       CHECK:   %[[SS:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]}
+//       CHECK:   linalg.generic {{.*}} ins(%[[SS]] : tensor<4xf32>) outs(%{{.+}} : tensor<4x2xf32>)
+//       CHECK:     %[[J:.+]] = linalg.index 1 : index
+//       CHECK:     %[[IS0:.+]] = arith.cmpi eq, %[[J]], %c0
+//       CHECK:     arith.select %[[IS0]], %[[N]], %{{.+}} : f32
+func.func @rms_pre(%x: tensor<4x8xf16>, %s0: tensor<4x2xf32>) -> tensor<4x2xf32> {
+  %0 = norm.rms_norm_pre_all_gather ins(%x : tensor<4x8xf16>) outs(%s0 : tensor<4x2xf32>) {stats_layout = #norm.stats<count_sumsq>} -> tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+// Post-all-gather over a dynamic number of shards: the stats are viewed as
+// [rows, P, 3]; totals in one pass, then the between-shard term
+// Σ n_p (sum_p/n_p − mean)², which an empty shard (n_p = 0) does not enter.
+// CHECK-LABEL: func.func @layer_post
+//       CHECK:   %[[P:.+]] = arith.divui %{{.+}}, %c3 : index
+//       CHECK:   %[[E:.+]] = tensor.expand_shape %{{.+}} {{\[}}[0], [1, 2]] output_shape [%{{.+}}, %[[P]], 3] : tensor<?x?xf32> into tensor<?x?x3xf32>
+//       CHECK:   linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]} ins(%[[E]], %[[E]], %[[E]] : {{.*}}) outs({{.*}}) {
+//       CHECK:   arith.cmpf ole
+//       CHECK:   arith.select
+//       CHECK:   math.sqrt
+func.func @layer_post(%x: tensor<?x96xf32>, %s: tensor<?x?xf32>, %y0: tensor<?x96xf32>) -> tensor<?x96xf32> {
+  %0 = norm.layer_norm_post_all_gather ins(%x : tensor<?x96xf32>) stats(%s : tensor<?x?xf32>) outs(%y0 : tensor<?x96xf32>) {stats_layout = #norm.stats<count_sum_m2>} -> tensor<?x96xf32>
+  return %0 : tensor<?x96xf32>
 }

@@ -11,6 +11,17 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 
+namespace mlir::norm {
+/// The shape of a norm op's operand relative to its input `x` of shape
+/// [leading..., normalized...].
+enum class OperandRole : char {
+  Full = 'F',  ///< [leading..., normalized...]: x, dy, residual, y, dx.
+  Rows = 'R',  ///< [leading...]: mean, rstd.
+  Cols = 'C',  ///< [normalized...]: gamma, beta, dgamma, dbeta.
+  Stats = 'S', ///< [leading..., entries]: split-op statistics.
+};
+} // namespace mlir::norm
+
 #include "norm/Dialect/Norm/IR/NormInterfaces.h.inc"
 
 #endif // NORM_DIALECT_NORM_IR_NORMINTERFACES_H

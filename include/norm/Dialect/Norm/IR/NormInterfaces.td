@@ -22,6 +22,10 @@ def Norm_NormOpInterface : OpInterface<"NormOpInterface"> {
       "::mlir::Value", "getInput", (ins), [{ return $_op.getX(); }]>,
     InterfaceMethod<"The `axis` attribute as written (may be negative).",
       "int64_t", "getAxisAttrValue", (ins), [{ return $_op.getAxis(); }]>,
+    InterfaceMethod<[{The shape of operand `index` relative to `x`: full,
+      per row, per column or statistics.}],
+      "::mlir::norm::OperandRole", "getOperandRole", (ins "unsigned":$index),
+      [{ return $_op.getOperandRole(index); }]>,
     InterfaceMethod<[{The type arithmetic happens in: `acc_type`, or f32 when
       the attribute is absent.}],
       "::mlir::Type", "getAccumulationType", (ins), [{

@@ -23,4 +23,10 @@
 #define GET_OP_CLASSES
 #include "norm/Dialect/Norm/IR/NormOps.h.inc"
 
+namespace mlir::norm::detail {
+/// Attaches the `TilingInterface` external models to every norm op; called
+/// by `NormDialect::initialize`.
+void attachTilingInterface(MLIRContext *context);
+} // namespace mlir::norm::detail
+
 #endif // NORM_DIALECT_NORM_IR_NORMOPS_H

@@ -47,8 +47,12 @@ defvar Norm_RoundingAttr =
 
 // `numInputGroups`: how many leading ODS operand groups are inputs; every
 // later group is an init (destination). Required inits come first.
+// `operandRoles`: one letter per ODS operand group, the shape it has
+// relative to `x` (see `OperandRole`): F full shape of x, R per row (the
+// leading dims), C per column (the normalized dims), S statistics (leading
+// dims + one trailing dim of entries). Tiling and decomposition read it.
 class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
-              list<Trait> traits = []>
+              string operandRoles, list<Trait> traits = []>
     : Op<Norm_Dialect, mnemonic, !listconcat([
         AttrSizedOperandSegments,
         DestinationStyleOpInterface,
@@ -68,6 +72,18 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
     static constexpr unsigned kNumInputGroups = }] # numInputGroups # [{;
     /// Number of init groups that are always present (they come first).
     static constexpr unsigned kNumRequiredInits = }] # numRequiredInits # [{;
+    /// One `OperandRole` letter per ODS operand group.
+    static constexpr ::llvm::StringLiteral kOperandRoles = "}] # operandRoles # [{";
+
+    /// The role of operand `index` (its shape relative to `x`).
+    ::mlir::norm::OperandRole getOperandRole(unsigned index) {
+      for (unsigned group = 0; group < kOperandRoles.size(); ++group) {
+        auto [start, length] = getODSOperandIndexAndLength(group);
+        if (index >= start && index < start + length)
+          return static_cast<::mlir::norm::OperandRole>(kOperandRoles[group]);
+      }
+      llvm_unreachable("operand index out of range");
+    }
 
     /// The destination operands: every operand after the inputs.
     ::mlir::MutableOperandRange getDpsInitsMutable() {
@@ -82,7 +98,7 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
 // Forward
 //===----------------------------------------------------------------------===//
 
-def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1> {
+def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
   let summary = "Root-mean-square normalization (RMSNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) by its root
@@ -127,7 +143,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1> {
   }];
 }
 
-def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1> {
+def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, "FCCFFRRF"> {
   let summary = "Layer normalization (LayerNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) to zero mean
@@ -176,7 +192,7 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1> {
 // Backward
 //===----------------------------------------------------------------------===//
 
-def Norm_RmsNormGradOp : Norm_Op<"rms_norm_grad", 4, 0> {
+def Norm_RmsNormGradOp : Norm_Op<"rms_norm_grad", 4, 0, "FFRCFCC"> {
   let summary = "Gradients of RMSNorm";
   let description = [{
     Given the output gradient `dy`, the forward input `x` (the normalized
@@ -220,7 +236,7 @@ def Norm_RmsNormGradOp : Norm_Op<"rms_norm_grad", 4, 0> {
   }];
 }
 
-def Norm_LayerNormGradOp : Norm_Op<"layer_norm_grad", 5, 0> {
+def Norm_LayerNormGradOp : Norm_Op<"layer_norm_grad", 5, 0, "FFRRCFCC"> {
   let summary = "Gradients of LayerNorm";
   let description = [{
     Given the output gradient `dy`, the forward input `x`, and the forward's
@@ -267,7 +283,7 @@ def Norm_LayerNormGradOp : Norm_Op<"layer_norm_grad", 5, 0> {
 // Distributed split
 //===----------------------------------------------------------------------===//
 
-def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1> {
+def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1, "FFSF"> {
   let summary = "Per-shard statistics of RMSNorm before an all-gather";
   let description = [{
     `x` is one shard of the normalized dimension (every row, N/P of its
@@ -299,7 +315,7 @@ def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1> {
   }];
 }
 
-def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1> {
+def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1, "FSCCFR"> {
   let summary = "RMSNorm of a shard from the gathered statistics of all shards";
   let description = [{
     `x` is this device's shard of the rows (the `residual_out` of the pre op
@@ -340,7 +356,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1> {
   }];
 }
 
-def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1> {
+def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1, "FFSF"> {
   let summary = "Per-shard statistics of LayerNorm before an all-gather";
   let description = [{
     `x` is one shard of the normalized dimension. Reduces each row of the
@@ -372,7 +388,7 @@ def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1> {
 }
 
 def Norm_LayerNormPostAllGatherOp
-    : Norm_Op<"layer_norm_post_all_gather", 4, 1> {
+    : Norm_Op<"layer_norm_post_all_gather", 4, 1, "FSCCFRR"> {
   let summary = "LayerNorm of a shard from the gathered statistics of all shards";
   let description = [{
     `stats` is the concatenation of every shard's `#norm.stats<count_sum_m2>`
