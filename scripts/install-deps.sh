@@ -11,6 +11,9 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # lit runs on python3; execution tests compare with a numpy reference
   python3 python3-numpy
+  # Code from norm-lower-to-cpu links the OpenMP runtime and compiler-rt
+  # builtins (bf16 conversions of odd-sized vectors)
+  libomp-22-dev libclang-rt-22-dev
 )
 
 missing=()

@@ -9,6 +9,8 @@ build="${NORM_BUILD_DIR:-$root/build}"
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" norm-opt norm-doc
 
+# Everything is installed: an execution test must run, not be skipped.
+export NORM_REQUIRE_EXECUTION=1
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e

@@ -12,7 +12,8 @@ config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.norm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py",
-                   "Inputs", "check_doc_examples.py", "check_decompose.py"]
+                   "Inputs", "check_doc_examples.py", "check_decompose.py",
+                   "check_cpu_pipeline.py"]
 
 config.substitutions.append(("%norm_src_root", config.norm_src_root))
 config.substitutions.append(("%norm_obj_root", config.norm_obj_root))
@@ -28,23 +29,48 @@ config.substitutions.append(("%python", config.python_executable))
 import shutil
 import subprocess
 
+def missing_feature(name, what):
+    # scripts/test.sh installs everything and sets NORM_REQUIRE_EXECUTION:
+    # there a missing feature is an error, not a silently skipped test.
+    if os.environ.get("NORM_REQUIRE_EXECUTION"):
+        lit_config.fatal(f"{name} tests need {what}")
+    lit_config.note(f"{name} tests disabled: need {what}")
+
+
 numpy_python = None
 for candidate in [config.python_executable, "/usr/bin/python3"]:
     if candidate and subprocess.call([candidate, "-c", "import numpy"],
                                      stderr=subprocess.DEVNULL) == 0:
         numpy_python = candidate
         break
+if numpy_python:
+    config.substitutions.append(("%numpy_python", numpy_python))
 mlir_runner = shutil.which("mlir-runner", path=config.llvm_tools_dir)
 mlir_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 if numpy_python and mlir_runner and os.path.exists(
         os.path.join(mlir_lib_dir, "libmlir_c_runner_utils.so")):
     config.available_features.add("cpu-runner")
-    config.substitutions.append(("%numpy_python", numpy_python))
     config.substitutions.append(("%mlir_runner", mlir_runner))
     config.substitutions.append(("%mlir_lib_dir", mlir_lib_dir))
 else:
-    lit_config.note("cpu-runner tests disabled: need numpy, mlir-runner and "
-                    "the MLIR runner utils libraries")
+    missing_feature("cpu-runner", "numpy, mlir-runner and the MLIR runner "
+                    "utils libraries")
+
+# Tests that compile with norm-lower-to-cpu to a shared library and call it
+# from numpy (scripts/normcpu.py): llc, mlir-translate, a C compiler, the
+# OpenMP runtime and compiler-rt builtins.
+llvm_lib_dir = mlir_lib_dir
+if numpy_python and all(
+        os.path.exists(p) for p in [
+            os.path.join(config.llvm_tools_dir, "llc"),
+            os.path.join(config.llvm_tools_dir, "mlir-translate"),
+            os.path.join(llvm_lib_dir, "libomp.so"),
+            os.path.join(llvm_lib_dir, "clang", "22", "lib", "linux",
+                         "libclang_rt.builtins-x86_64.a")]) and shutil.which("cc"):
+    config.available_features.add("cpu-pipeline")
+else:
+    missing_feature("cpu-pipeline", "numpy, llc, mlir-translate, cc, libomp "
+                    "(libomp-22-dev) and compiler-rt (libclang-rt-22-dev)")
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -10,9 +10,13 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "norm/Dialect/Norm/IR/NormDialect.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
+#include "norm/Pipelines/Pipelines.h"
 
 void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();
 }
 
-void mlir::norm::registerNormPasses() { registerNormTransformsPasses(); }
+void mlir::norm::registerNormPasses() {
+  registerNormTransformsPasses();
+  registerNormPipelines();
+}

@@ -8,7 +8,10 @@
 #ifndef NORM_DIALECT_NORM_TRANSFORMS_PASSES_H
 #define NORM_DIALECT_NORM_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,6 +31,18 @@ namespace norm {
 /// "norm.rms_norm"), only those ops are decomposed.
 void populateNormDecomposePatterns(RewritePatternSet &patterns,
                                    ArrayRef<std::string> filterOps = {});
+
+/// Adds patterns that split a gradient op computing dx and dgamma/dbeta into
+/// one computing dx (parallel over rows) and one computing dgamma/dbeta
+/// (parallel over columns). Both read dy and x; the split trades a second
+/// read of them for parallelism over rows without a partial reduction.
+void populateNormSplitGradientPatterns(RewritePatternSet &patterns);
+
+/// Adds the elementwise-fusion patterns `norm-vectorize` uses: a producer
+/// is fused into a consumer only when it has the consumer's loop count and
+/// the consumer reads it through a permutation (never a broadcast, so per-row
+/// values are not recomputed per element).
+void populateNormFuseElementwisePatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "norm/Dialect/Norm/Transforms/Passes.h.inc"

@@ -32,8 +32,9 @@ def NormDecomposePass : Pass<"norm-decompose"> {
         -> tensor<8x64xf32>           // becomes linalg.generic ops
     ```
 
-    Today `norm.rms_norm` and `norm.layer_norm` decompose; the gradient and
-    split ops are kept until their decompositions land.
+    All eight ops decompose. Gradient ops compute only the outputs they
+    have (dgamma and dbeta together in one pass over the rows); the
+    post-all-gather ops merge the gathered statistics per row first.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -44,6 +45,83 @@ def NormDecomposePass : Pass<"norm-decompose"> {
   let options = [
     ListOption<"filterOps", "filter-ops", "std::string",
                "Decompose only these ops (e.g. norm.rms_norm); all when empty">
+  ];
+}
+
+def NormTileRowsPass : Pass<"norm-tile-rows"> {
+  let summary = "Tile norm ops into parallel loops over their rows";
+  let description = [{
+    Tiles every norm op on tensors through its `TilingInterface` into an
+    `scf.forall` over its rows (tile size `tile-rows` on the innermost
+    leading dim, 1 on the others), so that each iteration normalizes whole
+    rows that stay in cache between the passes over them. A gradient op
+    that computes dx and dgamma/dbeta is first split in two (see
+    `populateNormSplitGradientPatterns`): the dx op is tiled by rows, the
+    dgamma/dbeta op, which sums over every row, by blocks of `tile-cols`
+    columns.
+
+    ```mlir
+    // norm-opt --norm-tile-rows
+    %y = norm.rms_norm ins(%x : tensor<?x4096xbf16>) outs(%e : tensor<?x4096xbf16>)
+        -> tensor<?x4096xbf16>
+    // becomes scf.forall (%i) in (%m) { norm.rms_norm on tensor<1x4096xbf16> }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"tileRows", "tile-rows", "int64_t", "1",
+           "Rows per parallel iteration (innermost leading dim)">,
+    Option<"tileCols", "tile-cols", "int64_t", "256",
+           "Columns per parallel iteration of dgamma/dbeta-only gradient ops">
+  ];
+}
+
+def NormVectorizePass : Pass<"norm-vectorize"> {
+  let summary = "Tile linalg ops by the vector width and vectorize them";
+  let description = [{
+    The codegen step between decomposition and bufferization, for the
+    linalg-on-tensors DAGs that `norm-decompose` builds (and any other
+    elementwise or reduction `linalg.generic`, `linalg.fill`):
+
+    1. fuses elementwise producers into their same-shape consumers (so
+       `x + residual` is not materialized when only the norm reads it), but
+       never a per-row value into a per-element loop;
+    2. tiles the innermost loop by `vector-width` elements (every other loop
+       by 1); reductions along the innermost loop are tiled as partial
+       reductions, so a row is summed in `vector-width` lanes and reduced
+       across lanes once;
+    3. peels the remainder iteration, so the main loop has static shapes;
+    4. vectorizes the static tiles (`linalg::vectorize`); the remainders
+       (fewer than `vector-width` elements per row) stay scalar loops.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "Elements per vector along the innermost dim">
+  ];
+}
+
+def NormSetLLVMTargetPass : Pass<"norm-set-llvm-target"> {
+  let summary = "Set target CPU and features on every llvm.func";
+  let description = [{
+    Sets `target_cpu` and `target_features` on every `llvm.func`, so that
+    LLVM code generation (llc, mlir-runner, ExecutionEngine) uses the vector
+    instructions the pipeline was tuned for, e.g. `cpu=x86-64-v3` or
+    `features=+avx2,+fma`. Empty options leave the functions alone.
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", "\"\"", "Target CPU (llc -mcpu)">,
+    Option<"features", "features", "std::string", "\"\"",
+           "Target features (llc -mattr), e.g. +avx2,+fma">
   ];
 }
 

@@ -1,0 +1,142 @@
+//===- TileRows.cpp - norm-tile-rows pass -----------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Tiles norm ops into scf.forall loops over rows through their
+// TilingInterface (the upstream scf tiling driver does the work).
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/IR/NormOps.h"
+#include "norm/Dialect/Norm/Transforms/Passes.h"
+
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::norm {
+#define GEN_PASS_DEF_NORMTILEROWSPASS
+#include "norm/Dialect/Norm/Transforms/Passes.h.inc"
+} // namespace mlir::norm
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+/// Creates a copy of `op` that keeps only the inits for which `keep` holds
+/// (inputs are all kept); returns the new op's results for the kept inits,
+/// in order.
+template <typename OpTy>
+OpTy cloneKeepingInits(PatternRewriter &rewriter, OpTy op,
+                       llvm::function_ref<bool(OpOperand &)> keep) {
+  typename OpTy::Properties props = op.getProperties();
+  SmallVector<Value> operands;
+  SmallVector<Type> resultTypes;
+  for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
+    auto [start, length] = op.getODSOperandIndexAndLength(g);
+    int32_t kept = 0;
+    for (OpOperand &operand : op->getOpOperands().slice(start, length)) {
+      if (g >= OpTy::kNumInputGroups && !keep(operand))
+        continue;
+      operands.push_back(operand.get());
+      ++kept;
+      if (g >= OpTy::kNumInputGroups)
+        resultTypes.push_back(operand.get().getType());
+    }
+    props.operandSegmentSizes[g] = kept;
+  }
+  SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
+  return OpTy::create(rewriter, op.getLoc(), resultTypes, operands, props,
+                      discardable);
+}
+
+/// dx + dgamma/dbeta → a dx-only op and a dgamma/dbeta-only op.
+template <typename OpTy>
+struct SplitGradient final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() || !op.getDx() ||
+        (!op.getDgamma() && !op.getDbeta()))
+      return rewriter.notifyMatchFailure(op, "nothing to split");
+    Value dxInit = op.getDx();
+    OpTy dxOp = cloneKeepingInits(
+        rewriter, op, [&](OpOperand &init) { return init.get() == dxInit; });
+    OpTy colsOp = cloneKeepingInits(
+        rewriter, op, [&](OpOperand &init) { return init.get() != dxInit; });
+    SmallVector<Value> replacements = {dxOp->getResult(0)};
+    llvm::append_range(replacements, colsOp->getResults());
+    rewriter.replaceOp(op, replacements);
+    return success();
+  }
+};
+
+struct NormTileRowsPass final
+    : norm::impl::NormTileRowsPassBase<NormTileRowsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (tileRows < 1 || tileCols < 1) {
+      getOperation()->emitError()
+          << "norm-tile-rows: tile-rows and tile-cols must be positive";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateNormSplitGradientPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+
+    SmallVector<NormOpInterface> ops;
+    getOperation()->walk([&](NormOpInterface op) {
+      if (cast<DestinationStyleOpInterface>(op.getOperation())
+              .hasPureTensorSemantics())
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (NormOpInterface op : ops) {
+      auto tileable = cast<TilingInterface>(op.getOperation());
+      SmallVector<utils::IteratorType> types =
+          tileable.getLoopIteratorTypes();
+      int64_t axis = op.getNormalizedAxis();
+      int64_t rank = op.getInputRank();
+      // Tile the parallel side: the rows, or for dgamma/dbeta-only ops the
+      // columns (innermost normalized dim by tile-cols).
+      bool byRows = axis > 0 && types.front() == utils::IteratorType::parallel;
+      bool byCols = !byRows && types.back() == utils::IteratorType::parallel;
+      if (!byRows && !byCols)
+        continue;
+      SmallVector<OpFoldResult> tileSizes(rank, rewriter.getIndexAttr(0));
+      if (byRows) {
+        for (int64_t d = 0; d < axis; ++d)
+          tileSizes[d] = rewriter.getIndexAttr(d == axis - 1 ? tileRows : 1);
+      } else {
+        for (int64_t d = axis; d < rank; ++d)
+          tileSizes[d] = rewriter.getIndexAttr(d == rank - 1 ? tileCols : 1);
+      }
+      scf::SCFTilingOptions options;
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      options.setTileSizes(tileSizes);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTilingResult> tiled =
+          scf::tileUsingSCF(rewriter, tileable, options);
+      if (failed(tiled)) {
+        op->emitError("norm-tile-rows: could not tile this op");
+        return signalPassFailure();
+      }
+      rewriter.replaceOp(op, tiled->replacements);
+    }
+  }
+};
+
+} // namespace
+
+void mlir::norm::populateNormSplitGradientPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<SplitGradient<RmsNormGradOp>, SplitGradient<LayerNormGradOp>>(
+      patterns.getContext());
+}

@@ -1,0 +1,218 @@
+//===- Vectorize.cpp - norm-vectorize pass ----------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Tiles elementwise and reduction linalg ops by the vector width, peels the
+// remainder and vectorizes, with the upstream scf tiling driver (partial
+// reductions for row sums), scf loop peeling and linalg::vectorize.
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/Transforms/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::norm {
+#define GEN_PASS_DEF_NORMVECTORIZEPASS
+#include "norm/Dialect/Norm/Transforms/Passes.h.inc"
+} // namespace mlir::norm
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+/// Ops this pass tiles and vectorizes: elementwise / reduction generics,
+/// reduces (the merge of partial reductions) and fills on tensors. Other linalg ops (matmul, ...) are left to the loop
+/// lowering.
+bool isCandidate(linalg::LinalgOp op) {
+  return op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
+         (isa<linalg::FillOp, linalg::ReduceOp>(op) ||
+          (isa<linalg::GenericOp>(op) && op.hasOnlyProjectedPermutations()));
+}
+
+/// Tiles `op` so that its innermost loop runs over `width` elements and every
+/// other non-unit loop over one. Returns the loops over the innermost dim,
+/// which the caller peels.
+LogicalResult tileForVectors(RewriterBase &rewriter, linalg::LinalgOp op,
+                             int64_t width,
+                             SmallVectorImpl<scf::ForOp> &innerLoops) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> types = op.getIteratorTypesArray();
+  int64_t n = ranges.size();
+  bool innerIsReduction = types.back() == utils::IteratorType::reduction;
+
+  // Step 1: every loop but a reducing innermost one, with scf.for.
+  SmallVector<OpFoldResult> sizes(n, rewriter.getIndexAttr(0));
+  bool any = false;
+  for (int64_t d = 0; d < n; ++d) {
+    if (d == n - 1 && innerIsReduction)
+      continue;
+    int64_t size = d == n - 1 ? width : 1;
+    if (ranges[d] != ShapedType::kDynamic && ranges[d] <= size)
+      continue;
+    sizes[d] = rewriter.getIndexAttr(size);
+    any = true;
+  }
+  Operation *current = op;
+  if (any) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(sizes);
+    rewriter.setInsertionPoint(current);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(current), options);
+    if (failed(tiled))
+      return failure();
+    rewriter.replaceOp(current, tiled->replacements);
+    current = tiled->tiledOps.back();
+    if (!innerIsReduction && !tiled->loops.empty())
+      if (auto loop = dyn_cast<scf::ForOp>(tiled->loops.back().getOperation()))
+        innerLoops.push_back(loop);
+  }
+  if (!innerIsReduction)
+    return success();
+
+  // Step 2: the innermost reduction as a partial reduction: `width` lanes
+  // accumulate, one cross-lane reduction merges them after the loop.
+  auto generic = cast<linalg::LinalgOp>(current);
+  int64_t innerSize = generic.getStaticLoopRanges().back();
+  if (innerSize != ShapedType::kDynamic && innerSize <= width)
+    return success();
+  SmallVector<OpFoldResult> partial(n, rewriter.getIndexAttr(0));
+  partial.back() = rewriter.getIndexAttr(width);
+  rewriter.setInsertionPoint(current);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileReductionUsingScf(
+      rewriter, cast<PartialReductionOpInterface>(current), partial);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(current, tiled->replacements);
+  if (!tiled->loops.empty())
+    if (auto loop = dyn_cast<scf::ForOp>(tiled->loops.back().getOperation()))
+      innerLoops.push_back(loop);
+  return success();
+}
+
+/// Vectorizes `op` if its shape is static. Dynamic remainders (fewer than
+/// `vector-width` elements per row after peeling) stay scalar: masked
+/// vectorization of them miscompiled through the unit-dim cleanups in MLIR
+/// 22.1 (see docs/Toolchain.md).
+LogicalResult vectorizeOne(RewriterBase &rewriter, linalg::LinalgOp op) {
+  if (op.hasDynamicShape() || failed(linalg::vectorizeOpPrecondition(op)))
+    return failure();
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::VectorizationResult> result = linalg::vectorize(rewriter, op);
+  if (failed(result))
+    return failure();
+  if (result->replacements.empty())
+    rewriter.eraseOp(op);
+  else
+    rewriter.replaceOp(op, result->replacements);
+  return success();
+}
+
+struct NormVectorizePass final
+    : norm::impl::NormVectorizePassBase<NormVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    Operation *root = getOperation();
+    MLIRContext *context = &getContext();
+    if (vectorWidth < 1) {
+      root->emitError() << "norm-vectorize: vector-width must be positive";
+      return signalPassFailure();
+    }
+
+    RewritePatternSet fusion(context);
+    populateNormFuseElementwisePatterns(fusion);
+    linalg::populateEraseUnusedOperandsAndResultsPatterns(fusion);
+    if (failed(applyPatternsGreedily(root, std::move(fusion))))
+      return signalPassFailure();
+
+    IRRewriter rewriter(context);
+    SmallVector<linalg::LinalgOp> ops;
+    root->walk([&](linalg::LinalgOp op) {
+      if (isCandidate(op))
+        ops.push_back(op);
+    });
+    SmallVector<scf::ForOp> innerLoops;
+    for (linalg::LinalgOp op : ops)
+      if (failed(tileForVectors(rewriter, op, vectorWidth, innerLoops))) {
+        op->emitError("norm-vectorize: could not tile this op");
+        return signalPassFailure();
+      }
+    for (scf::ForOp loop : innerLoops) {
+      scf::ForOp remainder;
+      rewriter.setInsertionPoint(loop);
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, remainder);
+    }
+    if (failed(canonicalize(root)))
+      return signalPassFailure();
+
+    ops.clear();
+    root->walk([&](linalg::LinalgOp op) {
+      if (isCandidate(op))
+        ops.push_back(op);
+    });
+    // What cannot be vectorized (a shape the vectorizer rejects) stays a
+    // linalg op and is lowered to loops later: slower, never wrong.
+    for (linalg::LinalgOp op : ops)
+      (void)vectorizeOne(rewriter, op);
+
+    RewritePatternSet cleanup(context);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(cleanup);
+    vector::populateCastAwayVectorLeadingOneDimPatterns(cleanup);
+    vector::populateVectorTransferDropUnitDimsPatterns(cleanup);
+    vector::populateVectorMultiReductionLoweringPatterns(
+        cleanup, vector::VectorMultiReductionLowering::InnerReduction);
+    vector::populateSinkVectorOpsPatterns(cleanup);
+    for (Dialect *dialect : context->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(cleanup);
+    for (RegisteredOperationName op : context->getRegisteredOperations())
+      op.getCanonicalizationPatterns(cleanup, context);
+    if (failed(applyPatternsGreedily(root, std::move(cleanup))))
+      return signalPassFailure();
+  }
+
+  LogicalResult canonicalize(Operation *root) {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    for (Dialect *dialect : context->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName op : context->getRegisteredOperations())
+      op.getCanonicalizationPatterns(patterns, context);
+    return applyPatternsGreedily(root, std::move(patterns));
+  }
+};
+
+/// Fuse a producer into its consumer only when the consumer reads it through
+/// a permutation and both have the same loops: per-row values (rstd, mean)
+/// stay computed once per row.
+bool fuseSameShapeOnly(OpOperand *fused) {
+  auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+  auto producer = fused->get().getDefiningOp<linalg::GenericOp>();
+  if (!consumer || !producer)
+    return false;
+  if (producer.getNumLoops() != consumer.getNumLoops() ||
+      producer.getNumReductionLoops() != 0)
+    return false;
+  return consumer.getMatchingIndexingMap(fused).isPermutation();
+}
+
+} // namespace
+
+void mlir::norm::populateNormFuseElementwisePatterns(
+    RewritePatternSet &patterns) {
+  linalg::populateElementwiseOpsFusionPatterns(patterns, fuseSameShapeOnly);
+}

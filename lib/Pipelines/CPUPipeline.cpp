@@ -1,0 +1,99 @@
+//===- CPUPipeline.cpp - norm-lower-to-cpu ----------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/Transforms/Passes.h"
+#include "norm/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::norm;
+
+/// Adds an upstream pass (or nested pipeline) by its textual name; every
+/// name used here is registered by `registerAllPasses`. A mistake is a bug
+/// in this file, reported on stderr and through pass-manager failure.
+static void addUpstream(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error(
+        llvm::Twine("norm-lower-to-cpu: bad upstream pipeline: ") + pipeline);
+}
+
+void mlir::norm::buildNormLowerToCPUPipeline(
+    OpPassManager &pm, const NormLowerToCPUOptions &options) {
+  // Norm ops → per-row tiles → linalg → vectors, all on tensors.
+  NormTileRowsPassOptions tileOptions;
+  tileOptions.tileRows = options.tileRows;
+  pm.addPass(createNormTileRowsPass(tileOptions));
+  pm.addPass(createNormDecomposePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  NormVectorizePassOptions vectorOptions;
+  vectorOptions.vectorWidth = options.vectorWidth;
+  pm.addPass(createNormVectorizePass(vectorOptions));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Bufferize: outputs land in the caller's buffers; per-row temporaries go
+  // on the stack where small, everything else is freed.
+  addUpstream(pm, "eliminate-empty-tensors");
+  addUpstream(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map}");
+  addUpstream(pm, "drop-equivalent-buffer-results");
+  addUpstream(pm, "func.func(promote-buffers-to-stack{"
+                  "max-alloc-size-in-bytes=4096})");
+  addUpstream(pm, "buffer-deallocation-pipeline");
+  pm.addPass(createCanonicalizerPass());
+
+  // Loops: the row foralls become OpenMP work-sharing loops.
+  addUpstream(pm, "convert-linalg-to-loops");
+  if (options.parallel) {
+    addUpstream(pm, "scf-forall-to-parallel");
+    addUpstream(pm, llvm::formatv("convert-scf-to-openmp{{num-threads={0}}",
+                                  static_cast<unsigned>(options.numThreads))
+                        .str());
+  } else {
+    addUpstream(pm, "scf-forall-to-for");
+  }
+
+  // Vectors and everything else to LLVM.
+  addUpstream(pm, "func.func(lower-vector-mask,lower-vector-multi-reduction)");
+  addUpstream(pm, "convert-vector-to-scf{full-unroll}");
+  addUpstream(pm, "fold-memref-alias-ops");
+  addUpstream(pm, "expand-strided-metadata");
+  addUpstream(pm, "lower-affine");
+  // memref.alloca_scope (which convert-scf-to-openmp puts around each
+  // parallel iteration) must be lowered while its body is still structured:
+  // it allows one block only, so memref goes to LLVM before scf goes to cf.
+  addUpstream(pm, "arith-expand{include-bf16}");
+  addUpstream(pm, "convert-vector-to-llvm");
+  addUpstream(pm, "finalize-memref-to-llvm");
+  addUpstream(pm, "convert-scf-to-cf");
+  addUpstream(pm, "convert-math-to-llvm");
+  addUpstream(pm, "convert-arith-to-llvm");
+  if (options.emitCInterface)
+    addUpstream(pm, "func.func(llvm-request-c-wrappers)");
+  addUpstream(pm, "convert-openmp-to-llvm");
+  addUpstream(pm, "convert-func-to-llvm");
+  addUpstream(pm, "convert-cf-to-llvm");
+  addUpstream(pm, "reconcile-unrealized-casts");
+  NormSetLLVMTargetPassOptions targetOptions;
+  targetOptions.cpu = options.targetCPU;
+  targetOptions.features = options.targetFeatures;
+  pm.addPass(createNormSetLLVMTargetPass(targetOptions));
+}
+
+void mlir::norm::registerNormPipelines() {
+  PassPipelineRegistration<NormLowerToCPUOptions>(
+      "norm-lower-to-cpu",
+      "Compile norm ops (and linalg on tensors) to the LLVM dialect for CPUs: "
+      "row-parallel tiles, vectorized rows, OpenMP threads",
+      buildNormLowerToCPUPipeline);
+}
