@@ -279,19 +279,6 @@ public:
     return SmallVector<Value>(generic.getResults());
   }
 
-  /// rstd = 1 / sqrt(m2 / count + ε) per row, `count` a per-row tensor.
-  Value rstdFromRows(Value m2, Value count, double epsilon, Value init) {
-    Value eps = constant(epsilon);
-    Value one = constant(1.0);
-    return mapRows({m2, count}, init ? init : emptyRows(acc),
-                   [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value var = arith::DivFOp::create(nb, nl, a[0], a[1]);
-                     Value sum = arith::AddFOp::create(nb, nl, var, eps);
-                     Value root = math::SqrtOp::create(nb, nl, sum);
-                     return arith::DivFOp::create(nb, nl, one, root);
-                   });
-  }
-
   /// h = x + residual, rounded to x's type, written into `residualOut` when
   /// it is requested. Without a residual, h is x.
   Value addResidual(Value residual, Value residualOut) {
@@ -308,15 +295,19 @@ public:
                    });
   }
 
-  /// rstd = 1 / sqrt(sumOfSquares / N + epsilon), per row, written into
-  /// `init` when the op returns it.
-  Value computeRstd(Value sumOfSquares, Value count, double epsilon,
-                    Value init) {
+  /// rstd = 1 / sqrt(m2 / N + epsilon), per row, written into `init` when
+  /// the op returns it. `count` is a scalar N or a per-row tensor of N.
+  Value computeRstd(Value m2, Value count, double epsilon, Value init) {
     Value eps = constant(epsilon);
     Value one = constant(1.0);
-    return mapRows({sumOfSquares}, init ? init : emptyRows(acc),
+    bool perRow = isa<ShapedType>(count.getType());
+    SmallVector<Value> inputs = {m2};
+    if (perRow)
+      inputs.push_back(count);
+    return mapRows(inputs, init ? init : emptyRows(acc),
                    [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value var = arith::DivFOp::create(nb, nl, a[0], count);
+                     Value var = arith::DivFOp::create(nb, nl, a[0],
+                                                       perRow ? a[1] : count);
                      Value sum = arith::AddFOp::create(nb, nl, var, eps);
                      // 1/sqrt rather than math.rsqrt: both operations are
                      // correctly rounded, an rsqrt lowering may not be.
@@ -394,6 +385,19 @@ private:
   SmallVector<OpFoldResult> sizes;
 };
 
+/// The shared prologue of every decomposition: tensors only, new ops go
+/// before `op`, and one decomposer for `op`'s shapes.
+template <typename OpTy, typename BuildFn>
+FailureOr<SmallVector<Value>> decompose(OpTy op, OpBuilder &b,
+                                        BuildFn build) {
+  if (!op.hasPureTensorSemantics())
+    return failure();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  NormDecomposer d(b, op.getLoc(), cast<NormOpInterface>(op.getOperation()));
+  return build(d);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -405,31 +409,28 @@ private:
 // rstd   = 1 / sqrt(sumsq / N + ε)
 // y      = h · rstd · (γ + offset) + β         (rounded once)
 FailureOr<SmallVector<Value>> RmsNormOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  NormDecomposer d(b, getLoc(), cast<NormOpInterface>(getOperation()));
-  Type acc = d.getAccType();
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    Type acc = d.getAccType();
 
-  Value h = d.addResidual(getResidual(), getResidualOut());
-  Value sumsq = d.sumRows({h}, {d.fullMap()},
-                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            Value w = widen(nb, nl, a[0], acc);
-                            return arith::MulFOp::create(nb, nl, w, w);
-                          });
-  Value rstd = d.computeRstd(sumsq, d.getCount(),
-                             getEpsilon().convertToDouble(), getRstd());
-  Value y =
-      d.normalize(h, /*mean=*/Value(), rstd, getGamma(), getBeta(),
-                  getGammaOffset().convertToDouble(), getRounding(), getY());
+    Value h = d.addResidual(getResidual(), getResidualOut());
+    Value sumsq = d.sumRows({h}, {d.fullMap()},
+                            [&](OpBuilder &nb, Location nl, ValueRange a) {
+                              Value w = widen(nb, nl, a[0], acc);
+                              return arith::MulFOp::create(nb, nl, w, w);
+                            });
+    Value rstd = d.computeRstd(sumsq, d.getCount(),
+                               getEpsilon().convertToDouble(), getRstd());
+    Value y =
+        d.normalize(h, /*mean=*/Value(), rstd, getGamma(), getBeta(),
+                    getGammaOffset().convertToDouble(), getRounding(), getY());
 
-  SmallVector<Value> results = {y};
-  if (getRstd())
-    results.push_back(rstd);
-  if (getResidualOut())
-    results.push_back(h);
-  return results;
+    SmallVector<Value> results = {y};
+    if (getRstd())
+      results.push_back(rstd);
+    if (getResidualOut())
+      results.push_back(h);
+    return results;
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -442,44 +443,40 @@ FailureOr<SmallVector<Value>> RmsNormOp::decomposeOperation(OpBuilder &b) {
 // rstd   = 1 / sqrt(m2 / N + ε)
 // y      = (h − mean) · rstd · (γ + offset) + β
 FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  Location loc = getLoc();
-  NormDecomposer d(b, loc, cast<NormOpInterface>(getOperation()));
-  Type acc = d.getAccType();
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    Type acc = d.getAccType();
 
-  Value h = d.addResidual(getResidual(), getResidualOut());
-  Value count = d.getCount();
-  Value sum = d.sumRows({h}, {d.fullMap()},
-                        [&](OpBuilder &nb, Location nl, ValueRange a) {
-                          return widen(nb, nl, a[0], acc);
-                        });
-  Value mean = d.mapRows({sum}, getMean() ? getMean() : d.emptyRows(acc),
+    Value h = d.addResidual(getResidual(), getResidualOut());
+    Value count = d.getCount();
+    Value sum = d.sumRows({h}, {d.fullMap()},
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            return widen(nb, nl, a[0], acc);
+                          });
+    Value mean = d.mapRows({sum}, getMean() ? getMean() : d.emptyRows(acc),
+                           [&](OpBuilder &nb, Location nl, ValueRange a) {
+                             return arith::DivFOp::create(nb, nl, a[0], count);
+                           });
+    Value m2 = d.sumRows({h, mean}, {d.fullMap(), d.rowMap()},
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           return arith::DivFOp::create(nb, nl, a[0], count);
+                           Value c = arith::SubFOp::create(
+                               nb, nl, widen(nb, nl, a[0], acc), a[1]);
+                           return arith::MulFOp::create(nb, nl, c, c);
                          });
-  Value m2 = d.sumRows({h, mean}, {d.fullMap(), d.rowMap()},
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         Value c = arith::SubFOp::create(
-                             nb, nl, widen(nb, nl, a[0], acc), a[1]);
-                         return arith::MulFOp::create(nb, nl, c, c);
-                       });
-  Value rstd =
-      d.computeRstd(m2, count, getEpsilon().convertToDouble(), getRstd());
-  Value y =
-      d.normalize(h, mean, rstd, getGamma(), getBeta(),
-                  getGammaOffset().convertToDouble(), getRounding(), getY());
+    Value rstd =
+        d.computeRstd(m2, count, getEpsilon().convertToDouble(), getRstd());
+    Value y =
+        d.normalize(h, mean, rstd, getGamma(), getBeta(),
+                    getGammaOffset().convertToDouble(), getRounding(), getY());
 
-  SmallVector<Value> results = {y};
-  if (getMean())
-    results.push_back(mean);
-  if (getRstd())
-    results.push_back(rstd);
-  if (getResidualOut())
-    results.push_back(h);
-  return results;
+    SmallVector<Value> results = {y};
+    if (getMean())
+      results.push_back(mean);
+    if (getRstd())
+      results.push_back(rstd);
+    if (getResidualOut())
+      results.push_back(h);
+    return results;
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -492,13 +489,8 @@ FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
 // dγ  = Σ_rows dy · x̂,  dβ = Σ_rows dy
 // Each of dx, dγ, dβ is computed only when its init is present.
 template <typename OpTy>
-static FailureOr<SmallVector<Value>> decomposeGrad(OpTy op, Value mean,
-                                                   OpBuilder &b) {
-  if (!op.hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(op);
-  NormDecomposer d(b, op.getLoc(), cast<NormOpInterface>(op.getOperation()));
+static FailureOr<SmallVector<Value>>
+decomposeGrad(OpTy op, Value mean, OpBuilder &b, NormDecomposer &d) {
   Type acc = d.getAccType();
   double gammaOffset = op.getGammaOffset().convertToDouble();
   Value offset = gammaOffset != 0.0 ? d.constant(gammaOffset) : Value();
@@ -602,12 +594,16 @@ static FailureOr<SmallVector<Value>> decomposeGrad(OpTy op, Value mean,
 }
 
 FailureOr<SmallVector<Value>> RmsNormGradOp::decomposeOperation(OpBuilder &b) {
-  return decomposeGrad(*this, /*mean=*/Value(), b);
+  return decompose(*this, b, [&](NormDecomposer &d) {
+    return decomposeGrad(*this, /*mean=*/Value(), b, d);
+  });
 }
 
 FailureOr<SmallVector<Value>>
 LayerNormGradOp::decomposeOperation(OpBuilder &b) {
-  return decomposeGrad(*this, getMean(), b);
+  return decompose(*this, b, [&](NormDecomposer &d) {
+    return decomposeGrad(*this, getMean(), b, d);
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -617,51 +613,45 @@ LayerNormGradOp::decomposeOperation(OpBuilder &b) {
 // h = x + residual; stats = [n_p, Σ h²]
 FailureOr<SmallVector<Value>>
 RmsNormPreAllGatherOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  NormDecomposer d(b, getLoc(), cast<NormOpInterface>(getOperation()));
-  Type acc = d.getAccType();
-  Value h = d.addResidual(getResidual(), getResidualOut());
-  Value sumsq = d.sumRows({h}, {d.fullMap()},
-                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                            Value w = widen(nb, nl, a[0], acc);
-                            return arith::MulFOp::create(nb, nl, w, w);
-                          });
-  SmallVector<Value> results = {
-      d.packStats(getStats(), {d.getCount(), sumsq})};
-  if (getResidualOut())
-    results.push_back(h);
-  return results;
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    Type acc = d.getAccType();
+    Value h = d.addResidual(getResidual(), getResidualOut());
+    Value sumsq = d.sumRows({h}, {d.fullMap()},
+                            [&](OpBuilder &nb, Location nl, ValueRange a) {
+                              Value w = widen(nb, nl, a[0], acc);
+                              return arith::MulFOp::create(nb, nl, w, w);
+                            });
+    SmallVector<Value> results = {
+        d.packStats(getStats(), {d.getCount(), sumsq})};
+    if (getResidualOut())
+      results.push_back(h);
+    return results;
+  });
 }
 
 // h = x + residual; stats = [n_p, Σ h, Σ (h − Σh/n_p)²] (two-pass)
 FailureOr<SmallVector<Value>>
 LayerNormPreAllGatherOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  NormDecomposer d(b, getLoc(), cast<NormOpInterface>(getOperation()));
-  Type acc = d.getAccType();
-  Value h = d.addResidual(getResidual(), getResidualOut());
-  Value count = d.getCount();
-  Value sum = d.sumRows({h}, {d.fullMap()},
-                        [&](OpBuilder &nb, Location nl, ValueRange a) {
-                          return widen(nb, nl, a[0], acc);
-                        });
-  Value m2 = d.sumRows({h, sum}, {d.fullMap(), d.rowMap()},
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         Value mean = arith::DivFOp::create(nb, nl, a[1], count);
-                         Value c = arith::SubFOp::create(
-                             nb, nl, widen(nb, nl, a[0], acc), mean);
-                         return arith::MulFOp::create(nb, nl, c, c);
-                       });
-  SmallVector<Value> results = {d.packStats(getStats(), {count, sum, m2})};
-  if (getResidualOut())
-    results.push_back(h);
-  return results;
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    Type acc = d.getAccType();
+    Value h = d.addResidual(getResidual(), getResidualOut());
+    Value count = d.getCount();
+    Value sum = d.sumRows({h}, {d.fullMap()},
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            return widen(nb, nl, a[0], acc);
+                          });
+    Value m2 = d.sumRows({h, sum}, {d.fullMap(), d.rowMap()},
+                         [&](OpBuilder &nb, Location nl, ValueRange a) {
+                           Value mean = arith::DivFOp::create(nb, nl, a[1], count);
+                           Value c = arith::SubFOp::create(
+                               nb, nl, widen(nb, nl, a[0], acc), mean);
+                           return arith::MulFOp::create(nb, nl, c, c);
+                         });
+    SmallVector<Value> results = {d.packStats(getStats(), {count, sum, m2})};
+    if (getResidualOut())
+      results.push_back(h);
+    return results;
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -671,25 +661,22 @@ LayerNormPreAllGatherOp::decomposeOperation(OpBuilder &b) {
 // N = Σ_p n_p; rstd = 1 / sqrt(Σ_p sumsq_p / N + ε); y as rms_norm.
 FailureOr<SmallVector<Value>>
 RmsNormPostAllGatherOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  NormDecomposer d(b, getLoc(), cast<NormOpInterface>(getOperation()));
-  SmallVector<Value> merged = d.sumShards(
-      getStats(), 2, {}, 2,
-      [](OpBuilder &, Location, ValueRange a) {
-        return SmallVector<Value>{a[0], a[1]};
-      });
-  Value rstd = d.rstdFromRows(merged[1], merged[0],
-                              getEpsilon().convertToDouble(), getRstd());
-  Value y = d.normalize(getX(), /*mean=*/Value(), rstd, getGamma(), getBeta(),
-                        getGammaOffset().convertToDouble(), getRounding(),
-                        getY());
-  SmallVector<Value> results = {y};
-  if (getRstd())
-    results.push_back(rstd);
-  return results;
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    SmallVector<Value> merged = d.sumShards(
+        getStats(), 2, {}, 2,
+        [](OpBuilder &, Location, ValueRange a) {
+          return SmallVector<Value>{a[0], a[1]};
+        });
+    Value rstd = d.computeRstd(merged[1], merged[0],
+                                getEpsilon().convertToDouble(), getRstd());
+    Value y = d.normalize(getX(), /*mean=*/Value(), rstd, getGamma(), getBeta(),
+                          getGammaOffset().convertToDouble(), getRounding(),
+                          getY());
+    SmallVector<Value> results = {y};
+    if (getRstd())
+      results.push_back(rstd);
+    return results;
+  });
 }
 
 // N = Σ n_p; mean = Σ sum_p / N;
@@ -697,49 +684,46 @@ RmsNormPostAllGatherOp::decomposeOperation(OpBuilder &b) {
 // rstd = 1 / sqrt(M2 / N + ε); y as layer_norm.
 FailureOr<SmallVector<Value>>
 LayerNormPostAllGatherOp::decomposeOperation(OpBuilder &b) {
-  if (!hasPureTensorSemantics())
-    return failure();
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(*this);
-  NormDecomposer d(b, getLoc(), cast<NormOpInterface>(getOperation()));
-  Value zero = d.constant(0.0);
-  SmallVector<Value> totals = d.sumShards(
-      getStats(), 3, {}, 3,
-      [](OpBuilder &, Location, ValueRange a) {
-        return SmallVector<Value>{a[0], a[1], a[2]};
-      });
-  Value count = totals[0];
-  Value mean = d.mapRows({totals[1], count},
-                         getMean() ? getMean() : d.emptyRows(d.getAccType()),
+  return decompose(*this, b, [&](NormDecomposer &d) -> FailureOr<SmallVector<Value>> {
+    Value zero = d.constant(0.0);
+    SmallVector<Value> totals = d.sumShards(
+        getStats(), 3, {}, 3,
+        [](OpBuilder &, Location, ValueRange a) {
+          return SmallVector<Value>{a[0], a[1], a[2]};
+        });
+    Value count = totals[0];
+    Value mean = d.mapRows({totals[1], count},
+                           getMean() ? getMean() : d.emptyRows(d.getAccType()),
+                           [&](OpBuilder &nb, Location nl, ValueRange a) {
+                             return arith::DivFOp::create(nb, nl, a[0], a[1]);
+                           });
+    Value between = d.sumShards(
+        getStats(), 3, {mean}, 1,
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value n = a[0];
+          Value shardMean = arith::DivFOp::create(nb, nl, a[1], n);
+          Value delta = arith::SubFOp::create(nb, nl, shardMean, a[3]);
+          Value term = arith::MulFOp::create(
+              nb, nl, n, arith::MulFOp::create(nb, nl, delta, delta));
+          Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE,
+                                              n, zero);
+          return SmallVector<Value>{
+              arith::SelectOp::create(nb, nl, empty, zero, term)};
+        })[0];
+    Value m2 = d.mapRows({totals[2], between}, d.emptyRows(d.getAccType()),
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           return arith::DivFOp::create(nb, nl, a[0], a[1]);
+                           return arith::AddFOp::create(nb, nl, a[0], a[1]);
                          });
-  Value between = d.sumShards(
-      getStats(), 3, {mean}, 1,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value n = a[0];
-        Value shardMean = arith::DivFOp::create(nb, nl, a[1], n);
-        Value delta = arith::SubFOp::create(nb, nl, shardMean, a[3]);
-        Value term = arith::MulFOp::create(
-            nb, nl, n, arith::MulFOp::create(nb, nl, delta, delta));
-        Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE,
-                                            n, zero);
-        return SmallVector<Value>{
-            arith::SelectOp::create(nb, nl, empty, zero, term)};
-      })[0];
-  Value m2 = d.mapRows({totals[2], between}, d.emptyRows(d.getAccType()),
-                       [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         return arith::AddFOp::create(nb, nl, a[0], a[1]);
-                       });
-  Value rstd = d.rstdFromRows(m2, count, getEpsilon().convertToDouble(),
-                              getRstd());
-  Value y = d.normalize(getX(), mean, rstd, getGamma(), getBeta(),
-                        getGammaOffset().convertToDouble(), getRounding(),
-                        getY());
-  SmallVector<Value> results = {y};
-  if (getMean())
-    results.push_back(mean);
-  if (getRstd())
-    results.push_back(rstd);
-  return results;
+    Value rstd = d.computeRstd(m2, count, getEpsilon().convertToDouble(),
+                                getRstd());
+    Value y = d.normalize(getX(), mean, rstd, getGamma(), getBeta(),
+                          getGammaOffset().convertToDouble(), getRounding(),
+                          getY());
+    SmallVector<Value> results = {y};
+    if (getMean())
+      results.push_back(mean);
+    if (getRstd())
+      results.push_back(rstd);
+    return results;
+  });
 }

@@ -97,6 +97,15 @@ def NormVectorizePass : Pass<"norm-vectorize"> {
     3. peels the remainder iteration, so the main loop has static shapes;
     4. vectorizes the static tiles (`linalg::vectorize`); the remainders
        (fewer than `vector-width` elements per row) stay scalar loops.
+
+    ```mlir
+    // norm-opt --norm-tile-rows --norm-decompose --norm-vectorize
+    // A row sum of a 1x100 tile becomes, per row:
+    //   scf.for %j = 0 to 96 step 16 iter_args(%acc : tensor<1x16xf32>)
+    //     vector.transfer_read ... vector<16xbf16>; arith.extf; mulf; addf
+    //   the 4-element remainder on vector<4xf32>
+    //   vector.reduction <add>, %acc : vector<16xf32> into f32
+    ```
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
@@ -117,6 +126,12 @@ def NormSetLLVMTargetPass : Pass<"norm-set-llvm-target"> {
     LLVM code generation (llc, mlir-runner, ExecutionEngine) uses the vector
     instructions the pipeline was tuned for, e.g. `cpu=x86-64-v3` or
     `features=+avx2,+fma`. Empty options leave the functions alone.
+
+    ```mlir
+    // norm-opt --norm-set-llvm-target="cpu=x86-64-v3 features=+avx2,+fma"
+    llvm.func @f() attributes {target_cpu = "x86-64-v3",
+        target_features = #llvm.target_features<["+avx2", "+fma"]>}
+    ```
   }];
   let options = [
     Option<"cpu", "cpu", "std::string", "\"\"", "Target CPU (llc -mcpu)">,

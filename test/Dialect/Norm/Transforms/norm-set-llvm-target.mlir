@@ -1,0 +1,8 @@
+// RUN: norm-opt %s --norm-set-llvm-target="cpu=x86-64-v3 features=+avx2,+fma" | FileCheck %s
+// RUN: norm-opt %s --norm-set-llvm-target | FileCheck %s --check-prefix=NONE
+
+// CHECK: llvm.func @f() attributes {target_cpu = "x86-64-v3", target_features = #llvm.target_features<["+avx2", "+fma"]>}
+// NONE: llvm.func @f() {
+llvm.func @f() {
+  llvm.return
+}
