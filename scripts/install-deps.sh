@@ -15,6 +15,10 @@ PACKAGES=(
   # builtins (bf16 conversions of odd-sized vectors)
   libomp-22-dev libclang-rt-22-dev
 )
+# `--bench`: also the CPU benchmark's peers (bench/cpu/run.py).
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(clang-22 libdnnl-dev python3-torch python3-matplotlib)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,7 +10,8 @@ same bytes. Effective GB/s count forward as read x + write y (2·M·N·size)
 and backward as read x, dy + write dx (3·M·N·size); "% of copy" divides by
 the memcpy GB/s measured in the same run.
 
-Usage: bench/cpu/run.py [--quick] [--out docs/bench]
+Set up: bash scripts/install-deps.sh --bench && bash scripts/build.sh norm-opt
+Usage: /usr/bin/python3 bench/cpu/run.py [--quick] [--threads 1,2] [--out docs/bench]
 Writes OUT/cpu.csv, OUT/cpu.md (table) and OUT/cpu.svg (plot).
 """
 
