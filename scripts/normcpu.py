@@ -270,10 +270,6 @@ class Library:
 # ---------------------------------------------------------------------------
 
 
-def _rows_axes(x, nlead):
-    return tuple(range(nlead, x.ndim))
-
-
 def reference(op, v, dtype, nlead, eps, offset=0.0, llama=False):
     """Outputs of `op` in float64 from the float64 inputs in `v` (dict).
 

@@ -9,11 +9,15 @@ Prints one line per case and `N passed, N failed`; exits 1 on any failure.
 """
 
 import itertools
+import os
 import re
 import subprocess
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts"))
+from normcpu import round_to  # noqa: E402
 
 PIPELINE = [
     "--norm-decompose", "--convert-elementwise-to-linalg",
@@ -28,18 +32,6 @@ PIPELINE = [
 # |ours - ref| <= atol + rtol * |ref|: a couple of units in the last place of
 # the output type (f32 results are rounded from f32 accumulation).
 TOL = {"f32": (2e-5, 2e-5), "f16": (2e-3, 2e-3), "bf16": (1.6e-2, 1.6e-2)}
-
-
-def round_to(a, dtype):
-    a = np.asarray(a, dtype=np.float64)
-    if dtype == "f32":
-        return a.astype(np.float32).astype(np.float64)
-    if dtype == "f16":
-        return a.astype(np.float16).astype(np.float64)
-    # bf16: round-to-nearest-even on the upper 16 bits of the f32 pattern.
-    bits = a.astype(np.float32).view(np.uint32).astype(np.uint64)
-    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
-    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
 def dense(a):

@@ -502,28 +502,11 @@ template <typename OpTy>
 void rebuildWithout(
     PatternRewriter &rewriter, OpTy op, ArrayRef<OpOperand *> drop,
     llvm::function_ref<void(typename OpTy::Properties &)> edit = nullptr) {
-  typename OpTy::Properties props = op.getProperties();
-  SmallVector<Value> operands;
-  SmallVector<Type> resultTypes;
+  OpTy newOp = norm::detail::cloneWithoutOperands(
+      rewriter, op,
+      [&](OpOperand &operand) { return llvm::is_contained(drop, &operand); },
+      edit);
   bool onTensors = op.hasPureTensorSemantics();
-  for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
-    auto [start, length] = op.getODSOperandIndexAndLength(g);
-    int32_t kept = 0;
-    for (OpOperand &operand : op->getOpOperands().slice(start, length)) {
-      if (llvm::is_contained(drop, &operand))
-        continue;
-      operands.push_back(operand.get());
-      ++kept;
-      if (g >= OpTy::kNumInputGroups && onTensors)
-        resultTypes.push_back(operand.get().getType());
-    }
-    props.operandSegmentSizes[g] = kept;
-  }
-  if (edit)
-    edit(props);
-  SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
-  auto newOp = OpTy::create(rewriter, op.getLoc(), resultTypes, operands, props,
-                            discardable);
   if (onTensors) {
     unsigned next = 0;
     for (OpOperand &init : op.getDpsInitsMutable()) {

@@ -52,6 +52,12 @@ DimKinds getDimKinds(OpTy op) {
   return kinds;
 }
 
+/// The sizes of a ranked tensor or memref.
+SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value v) {
+  return isa<RankedTensorType>(v.getType()) ? tensor::getMixedSizes(b, loc, v)
+                                            : memref::getMixedSizes(b, loc, v);
+}
+
 /// Is `size` the full extent of dim `d` of `v`?
 bool isFullDim(OpFoldResult size, Value v, int64_t d) {
   auto type = cast<ShapedType>(v.getType());
@@ -98,10 +104,7 @@ void getOperandTile(OpBuilder &b, Location loc, Value operand,
     operandOffsets.assign(offsets.begin(), offsets.begin() + axis);
     operandSizes.assign(sizes.begin(), sizes.begin() + axis);
     operandOffsets.push_back(b.getIndexAttr(0));
-    SmallVector<OpFoldResult> full = isa<RankedTensorType>(operand.getType())
-                                         ? tensor::getMixedSizes(b, loc, operand)
-                                         : memref::getMixedSizes(b, loc, operand);
-    operandSizes.push_back(full.back());
+    operandSizes.push_back(getSizes(b, loc, operand).back());
     return;
   }
   }
@@ -137,11 +140,8 @@ struct NormTilingModel final
 
   SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
     Value x = cast<NormOpInterface>(op).getInput();
-    SmallVector<OpFoldResult> sizes = isa<RankedTensorType>(x.getType())
-                                          ? tensor::getMixedSizes(b, op->getLoc(), x)
-                                          : memref::getMixedSizes(b, op->getLoc(), x);
     SmallVector<Range> domain;
-    for (OpFoldResult size : sizes)
+    for (OpFoldResult size : getSizes(b, op->getLoc(), x))
       domain.push_back(Range{b.getIndexAttr(0), size, b.getIndexAttr(1)});
     return domain;
   }

@@ -28,33 +28,6 @@ using namespace mlir::norm;
 
 namespace {
 
-/// Creates a copy of `op` that keeps only the inits for which `keep` holds
-/// (inputs are all kept); returns the new op's results for the kept inits,
-/// in order.
-template <typename OpTy>
-OpTy cloneKeepingInits(PatternRewriter &rewriter, OpTy op,
-                       llvm::function_ref<bool(OpOperand &)> keep) {
-  typename OpTy::Properties props = op.getProperties();
-  SmallVector<Value> operands;
-  SmallVector<Type> resultTypes;
-  for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
-    auto [start, length] = op.getODSOperandIndexAndLength(g);
-    int32_t kept = 0;
-    for (OpOperand &operand : op->getOpOperands().slice(start, length)) {
-      if (g >= OpTy::kNumInputGroups && !keep(operand))
-        continue;
-      operands.push_back(operand.get());
-      ++kept;
-      if (g >= OpTy::kNumInputGroups)
-        resultTypes.push_back(operand.get().getType());
-    }
-    props.operandSegmentSizes[g] = kept;
-  }
-  SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
-  return OpTy::create(rewriter, op.getLoc(), resultTypes, operands, props,
-                      discardable);
-}
-
 /// dx + dgamma/dbeta → a dx-only op and a dgamma/dbeta-only op.
 template <typename OpTy>
 struct SplitGradient final : OpRewritePattern<OpTy> {
@@ -65,10 +38,14 @@ struct SplitGradient final : OpRewritePattern<OpTy> {
         (!op.getDgamma() && !op.getDbeta()))
       return rewriter.notifyMatchFailure(op, "nothing to split");
     Value dxInit = op.getDx();
-    OpTy dxOp = cloneKeepingInits(
-        rewriter, op, [&](OpOperand &init) { return init.get() == dxInit; });
-    OpTy colsOp = cloneKeepingInits(
-        rewriter, op, [&](OpOperand &init) { return init.get() != dxInit; });
+    auto isInit = [&](OpOperand &operand) {
+      return operand.getOperandNumber() >= op.getNumDpsInputs();
+    };
+    OpTy dxOp = norm::detail::cloneWithoutOperands(rewriter, op, [&](OpOperand &o) {
+      return isInit(o) && o.get() != dxInit;
+    });
+    OpTy colsOp = norm::detail::cloneWithoutOperands(
+        rewriter, op, [&](OpOperand &o) { return isInit(o) && o.get() == dxInit; });
     SmallVector<Value> replacements = {dxOp->getResult(0)};
     llvm::append_range(replacements, colsOp->getResults());
     rewriter.replaceOp(op, replacements);

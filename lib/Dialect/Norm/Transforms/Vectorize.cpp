@@ -177,21 +177,24 @@ struct NormVectorizePass final
     vector::populateVectorMultiReductionLoweringPatterns(
         cleanup, vector::VectorMultiReductionLowering::InnerReduction);
     vector::populateSinkVectorOpsPatterns(cleanup);
-    for (Dialect *dialect : context->getLoadedDialects())
-      dialect->getCanonicalizationPatterns(cleanup);
-    for (RegisteredOperationName op : context->getRegisteredOperations())
-      op.getCanonicalizationPatterns(cleanup, context);
+    addCanonicalizationPatterns(cleanup);
     if (failed(applyPatternsGreedily(root, std::move(cleanup))))
       return signalPassFailure();
   }
 
-  LogicalResult canonicalize(Operation *root) {
+  /// Every loaded dialect's and registered op's canonicalizations (what
+  /// `--canonicalize` applies).
+  void addCanonicalizationPatterns(RewritePatternSet &patterns) {
     MLIRContext *context = &getContext();
-    RewritePatternSet patterns(context);
     for (Dialect *dialect : context->getLoadedDialects())
       dialect->getCanonicalizationPatterns(patterns);
     for (RegisteredOperationName op : context->getRegisteredOperations())
       op.getCanonicalizationPatterns(patterns, context);
+  }
+
+  LogicalResult canonicalize(Operation *root) {
+    RewritePatternSet patterns(&getContext());
+    addCanonicalizationPatterns(patterns);
     return applyPatternsGreedily(root, std::move(patterns));
   }
 };

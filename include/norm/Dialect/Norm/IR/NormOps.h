@@ -24,6 +24,39 @@
 #include "norm/Dialect/Norm/IR/NormOps.h.inc"
 
 namespace mlir::norm::detail {
+/// Creates a copy of `op` (before `op`) without the operands for which
+/// `drop` holds, which must be optional ones; `edit` may then change the
+/// copy's properties. On tensors the copy has one result per kept init.
+template <typename OpTy>
+OpTy cloneWithoutOperands(
+    OpBuilder &b, OpTy op, llvm::function_ref<bool(OpOperand &)> drop,
+    llvm::function_ref<void(typename OpTy::Properties &)> edit = nullptr) {
+  typename OpTy::Properties props = op.getProperties();
+  SmallVector<Value> operands;
+  SmallVector<Type> resultTypes;
+  bool onTensors = op.hasPureTensorSemantics();
+  for (unsigned g = 0, e = props.operandSegmentSizes.size(); g < e; ++g) {
+    auto [start, length] = op.getODSOperandIndexAndLength(g);
+    int32_t kept = 0;
+    for (OpOperand &operand : op->getOpOperands().slice(start, length)) {
+      if (drop(operand))
+        continue;
+      operands.push_back(operand.get());
+      ++kept;
+      if (g >= OpTy::kNumInputGroups && onTensors)
+        resultTypes.push_back(operand.get().getType());
+    }
+    props.operandSegmentSizes[g] = kept;
+  }
+  if (edit)
+    edit(props);
+  SmallVector<NamedAttribute> discardable(op->getDiscardableAttrs());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  return OpTy::create(b, op.getLoc(), resultTypes, operands, props,
+                      discardable);
+}
+
 /// Attaches the `TilingInterface` external models to every norm op; called
 /// by `NormDialect::initialize`.
 void attachTilingInterface(MLIRContext *context);
