@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
+#include "norm/Dialect/Norm/IR/NormDialect.h"
 
 #include <string>
 
@@ -25,6 +26,26 @@ namespace norm {
 
 #define GEN_PASS_DECL
 #include "norm/Dialect/Norm/Transforms/Passes.h.inc"
+
+/// Adds the patterns of `norm-fuse` that raise forward RMSNorm and LayerNorm
+/// written in linalg, tosa or arith/math on tensors into `norm.rms_norm` /
+/// `norm.layer_norm`. With `report`, each raise is a remark on the new op.
+void populateNormRaiseForwardPatterns(RewritePatternSet &patterns,
+                                      bool report = false);
+
+/// Adds the patterns of `norm-fuse` that raise dx, dgamma and dbeta graphs
+/// into `norm.rms_norm_grad` / `norm.layer_norm_grad`, and merge gradient
+/// ops of the same (dy, x, statistics) into one.
+void populateNormRaiseGradientPatterns(RewritePatternSet &patterns,
+                                       bool report = false);
+
+/// Adds the pattern that makes an add feeding a norm op's `x` the op's
+/// `residual` (with `residual_out` when the sum has other uses).
+void populateNormFuseResidualPatterns(RewritePatternSet &patterns);
+
+/// All of the above: what `norm-fuse` runs.
+void populateNormFusePatterns(RewritePatternSet &patterns,
+                              bool report = false);
 
 /// Adds the pattern that decomposes norm ops into linalg on tensors through
 /// `AggregatedOpInterface`. With a non-empty `filterOps` (op names such as

@@ -48,6 +48,61 @@ def NormDecomposePass : Pass<"norm-decompose"> {
   ];
 }
 
+def NormFusePass : Pass<"norm-fuse"> {
+  let summary = "Raise norms written in primitive ops into norm ops";
+  let description = [{
+    Recognizes RMSNorm and LayerNorm, forward and backward, however a
+    frontend spelled them, and replaces them by `norm.rms_norm`,
+    `norm.layer_norm`, `norm.rms_norm_grad` and `norm.layer_norm_grad`:
+
+    * linalg (`linalg.generic`, fused or one op per step, and named ops:
+      `linalg.reduce`, `map`, `broadcast`, `add`, `mul`, ...), tosa (with
+      implicit broadcasts and keep-dim `reduce_sum`), and arith/math on
+      tensors, mixed freely, with reshapes that add or drop unit dims and
+      broadcasts between the steps;
+    * the mean as Σ·(1/N), Σ/N or a reciprocal constant anywhere; rsqrt,
+      1/sqrt, division by sqrt or pow(−0.5); x² as x·x, powf 2 or fpowi 2;
+      f16/bf16 inputs widened and the result narrowed, before the weight
+      multiply (`rounding = before_gamma`, the Hugging Face Llama order) or
+      after it; weight, bias and the Gemma offset `(1 + w)`;
+    * a residual add feeding a norm becomes its `residual` operand, with
+      `residual_out` when the sum has other uses;
+    * dx, dgamma and dbeta graphs, as autodiff or a decomposition writes
+      them, in any subset, become one gradient op.
+
+    The matcher does not pattern-match spellings: it evaluates a candidate
+    into a canonical polynomial (`norm/Dialect/Norm/Utils/NormalForm.h`) and
+    compares it with the norm's formula, so any algebraically equal form is
+    found, and nothing that differs is raised (eps outside the sqrt, a
+    count other than the reduced size, a reduction over other dims, ...).
+    Intermediates used outside the norm must be values the op returns
+    (rstd, mean, the residual sum); otherwise nothing is raised.
+
+    With `report`, every raise and every near miss (a sqrt of a reduction
+    that was not raised, with the step that did not match) is a remark.
+
+    ```mlir
+    // norm-opt --norm-fuse
+    %sq = arith.mulf %x, %x : tensor<8x64xf32>
+    %s = linalg.reduce ins(%sq : tensor<8x64xf32>) outs(%z : tensor<8xf32>)
+        dimensions = [1] (%a: f32, %b: f32) { ... arith.addf ... }
+    ...  // mean, + eps, rsqrt, broadcast, x * rstd * w
+    // becomes
+    %y = norm.rms_norm ins(%x : tensor<8x64xf32>) gamma(%w : tensor<64xf32>)
+        outs(%e : tensor<8x64xf32>) {epsilon = 1.0e-06 : f64}
+        -> tensor<8x64xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::norm::NormDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"report", "report", "bool", "false",
+           "Emit a remark for every raised norm and every near miss">
+  ];
+}
+
 def NormTileRowsPass : Pass<"norm-tile-rows"> {
   let summary = "Tile norm ops into parallel loops over their rows";
   let description = [{

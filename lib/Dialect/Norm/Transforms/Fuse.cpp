@@ -1,0 +1,764 @@
+//===- Fuse.cpp - norm-fuse pass ---------------------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Raises norms written in primitive ops into norm ops. A candidate is found
+// structurally (a Σ of a square, or a Σ over the leading dims of a product
+// with dy), its input `x` read from that anchor, and the whole candidate is
+// then evaluated into the normal form of NormalForm.h and compared with the
+// formula of the op (docs/Norm.md). Only what equals the formula is raised.
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/IR/NormOps.h"
+#include "norm/Dialect/Norm/Transforms/Passes.h"
+#include "norm/Dialect/Norm/Utils/NormalForm.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace mlir::norm {
+#define GEN_PASS_DEF_NORMFUSEPASS
+#include "norm/Dialect/Norm/Transforms/Passes.h.inc"
+} // namespace mlir::norm
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Shapes and values
+//===----------------------------------------------------------------------===//
+
+RankedTensorType getFloatTensorType(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!type || !isa<Float32Type, Float16Type, BFloat16Type>(
+                   type.getElementType()))
+    return {};
+  return type;
+}
+
+uint64_t dimMask(unsigned begin, unsigned end) {
+  uint64_t m = 0;
+  for (unsigned d = begin; d < end; ++d)
+    m |= uint64_t(1) << d;
+  return m;
+}
+
+/// If `map` reads a tensor of `type` at the dims [begin, end) of the
+/// context, in order, with every other dim of the tensor a unit dim read at
+/// 0, returns the tensor's shape without those unit dims.
+std::optional<SmallVector<int64_t>>
+getProjectedShape(AffineMap map, ShapedType type, unsigned begin,
+                  unsigned end) {
+  SmallVector<int64_t> shape;
+  unsigned next = begin;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      if (c.getValue() != 0 || type.getDimSize(i) != 1)
+        return std::nullopt;
+      continue;
+    }
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d || d.getPosition() != next++)
+      return std::nullopt;
+    shape.push_back(type.getDimSize(i));
+  }
+  if (next != end)
+    return std::nullopt;
+  return shape;
+}
+
+/// `value` reshaped (unit dims only) to `shape`.
+Value reshapeTo(OpBuilder &b, Location loc, Value value,
+                ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getShape() == shape)
+    return value;
+  auto target = RankedTensorType::get(shape, type.getElementType());
+  if (target.getRank() == 0 || type.getRank() == 0) {
+    SmallVector<ReassociationIndices> none;
+    if (type.getRank() > 0)
+      return tensor::CollapseShapeOp::create(b, loc, target, value, none);
+    return tensor::ExpandShapeOp::create(b, loc, target, value, none);
+  }
+  std::optional<SmallVector<ReassociationIndices>> reassoc =
+      type.getRank() > target.getRank()
+          ? getReassociationIndicesForReshape(type, target)
+          : getReassociationIndicesForReshape(target, type);
+  assert(reassoc && "unit-dim reshape");
+  if (type.getRank() > target.getRank())
+    return tensor::CollapseShapeOp::create(b, loc, target, value, *reassoc);
+  return tensor::ExpandShapeOp::create(b, loc, target, value, *reassoc);
+}
+
+/// tensor.empty with the sizes of `like`'s dims `dims` and `elementType`.
+Value emptyOf(OpBuilder &b, Location loc, Value like, ArrayRef<int64_t> dims,
+              Type elementType) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t d : dims) {
+    if (type.isDynamicDim(d))
+      sizes.push_back(tensor::DimOp::create(b, loc, like, d).getResult());
+    else
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+  }
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+SmallVector<int64_t> range(int64_t begin, int64_t end) {
+  SmallVector<int64_t> r;
+  for (int64_t i = begin; i < end; ++i)
+    r.push_back(i);
+  return r;
+}
+
+std::string describe(Value v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  v.printAsOperand(os, OpPrintingFlags());
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Anchors
+//===----------------------------------------------------------------------===//
+
+bool sameTerm(const Term &a, const Term &b) {
+  return a.value == b.value && a.map == b.map;
+}
+
+/// Follows reads of the same value (block arguments, casts to a wider type,
+/// unit-dim reshapes) from `t`.
+Term peel(Term t, bool throughWidening = true) {
+  for (unsigned guard = 0; guard < 32; ++guard) {
+    Step s = viewStep(t);
+    if (s.kind == StepKind::Identity ||
+        (throughWidening && s.kind == StepKind::Ext))
+      t = s.operands[0];
+    else
+      break;
+  }
+  return t;
+}
+
+/// The tensor a term reads, after widening casts, if it has `shape`.
+Value tensorOf(Term t, ArrayRef<int64_t> shape) {
+  Value found;
+  for (unsigned guard = 0; guard < 32; ++guard) {
+    auto type = dyn_cast<RankedTensorType>(t.value.getType());
+    if (type && type.getShape() == shape && t.map.isIdentity())
+      found = t.value;
+    Step s = viewStep(t);
+    if (s.kind == StepKind::Identity || s.kind == StepKind::Ext)
+      t = s.operands[0];
+    else
+      break;
+  }
+  return found;
+}
+
+/// If `t` is a square, its base.
+std::optional<Term> squareBase(Term t) {
+  t = peel(t);
+  Step s = viewStep(t);
+  if (s.kind == StepKind::Mul &&
+      sameTerm(peel(s.operands[0]), peel(s.operands[1])))
+    return s.operands[0];
+  if (s.kind == StepKind::Pow && s.constant == 2.0)
+    return s.operands[0];
+  return std::nullopt;
+}
+
+struct Candidate {
+  bool isLayer;
+  Value x;
+};
+
+/// The forward-norm candidates under `root`: each Σ of a square met within
+/// a bounded walk through the steps under it. Σ x² gives an RMS norm of x,
+/// Σ (x − m)² a layer norm of x.
+SmallVector<Candidate> findForwardCandidates(Value root) {
+  auto rootType = getFloatTensorType(root);
+  SmallVector<Candidate> candidates;
+  if (!rootType)
+    return candidates;
+  SmallVector<Term> stack;
+  std::set<std::pair<void *, const void *>> seen;
+  NormalFormBuilder unused;
+  stack.push_back({root, AffineMap::getMultiDimIdentityMap(
+                             rootType.getRank(), root.getContext())});
+  unsigned budget = 256;
+  while (!stack.empty() && budget--) {
+    Term t = stack.pop_back_val();
+    if (!seen.insert({t.value.getAsOpaquePointer(),
+                      t.map.getAsOpaquePointer()})
+             .second)
+      continue;
+    Step s = viewStep(t);
+    if (s.kind == StepKind::Sum) {
+      if (std::optional<Term> base = squareBase(s.operands[0])) {
+        Term b = peel(*base);
+        Step bs = viewStep(b);
+        bool isLayer = bs.kind == StepKind::Sub;
+        Term xTerm = isLayer ? bs.operands[0] : b;
+        // x is read at every point of the root's rows: find it as a tensor
+        // of the root's shape.
+        if (Value x = tensorOf(xTerm, rootType.getShape()))
+          candidates.push_back({isLayer, x});
+        else if (auto type = dyn_cast<RankedTensorType>(
+                     peel(xTerm).value.getType());
+                 type && type.getShape() == rootType.getShape())
+          candidates.push_back({isLayer, peel(xTerm).value});
+      }
+      continue; // A norm's anchor is not nested in another sum.
+    }
+    for (const Term &operand : s.operands)
+      stack.push_back(operand);
+  }
+  return candidates;
+}
+
+//===----------------------------------------------------------------------===//
+// Forward
+//===----------------------------------------------------------------------===//
+
+struct ForwardMatch {
+  bool isLayer = false;
+  Value root, x;
+  unsigned numNormalized = 0;
+  double epsilon = 0.0;
+  std::optional<Term> gamma, beta;
+  double gammaOffset = 0.0;
+  RoundingMode rounding = RoundingMode::Once;
+  /// Intermediates used outside the norm, replaced by the op's results.
+  SmallVector<std::pair<Value, Term>> rstdUses, meanUses;
+  unsigned numOps = 0;
+};
+
+/// Σ over the normalized (trailing `k`) dims of `x` of `inner`, written in
+/// the context of `x`'s dims plus the summed dims. `leafExt` is `x` read in
+/// that context.
+struct RowSum {
+  AtomId leafExt;
+  SmallVector<int64_t> sizes;
+  SmallVector<std::pair<Value, int64_t>> sources;
+  Poly countInverse; // 1/N
+};
+
+RowSum makeRowSum(NormalFormBuilder &b, Value x, unsigned k) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned r = type.getRank();
+  MLIRContext *ctx = x.getContext();
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d = 0; d < r - k; ++d)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  for (unsigned i = 0; i < k; ++i)
+    exprs.push_back(getAffineDimExpr(r + i, ctx));
+  RowSum s;
+  s.leafExt = b.leaf(x, AffineMap::get(r + k, 0, exprs, ctx));
+  s.countInverse = Poly::constant(1.0);
+  Value source = canonicalShapeSource(x);
+  for (unsigned d = r - k; d < r; ++d) {
+    s.sizes.push_back(type.getDimSize(d));
+    s.sources.push_back({source, d});
+    if (type.isDynamicDim(d))
+      s.countInverse =
+          b.mul(s.countInverse, Poly::atom(b.size(source, d), -1));
+    else
+      s.countInverse = b.scale(s.countInverse, 1.0 / type.getDimSize(d));
+  }
+  return s;
+}
+
+/// Matches `root` as a forward norm of `candidate.x`. On failure, `why`
+/// says which step differs.
+FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
+                                     std::string &why) {
+  Value x = candidate.x;
+  auto xType = getFloatTensorType(x);
+  auto rootType = getFloatTensorType(root);
+  if (!xType || !rootType || xType.getShape() != rootType.getShape()) {
+    why = "the result does not have the shape of x";
+    return failure();
+  }
+  unsigned r = xType.getRank();
+  MLIRContext *ctx = root.getContext();
+  NormalFormBuilder b({x});
+  FailureOr<Poly> p = b.build(root);
+  if (failed(p)) {
+    why = "a step has no normal form";
+    return failure();
+  }
+  AtomId X = b.leaf(x, AffineMap::getMultiDimIdentityMap(r, ctx));
+
+  // rstd = sqrt(u)^-1 with u the variance plus eps.
+  std::set<AtomId> sqrtAtoms;
+  for (const auto &[mono, c] : p->terms)
+    for (auto [id, power] : mono)
+      if (b.getAtom(id).kind == AtomKind::Sqrt && power == -1)
+        sqrtAtoms.insert(id);
+  if (sqrtAtoms.empty()) {
+    why = "no 1/sqrt of a row statistic multiplies x";
+    return failure();
+  }
+  why = "the statistic under the sqrt is not the mean square of x (or the "
+        "variance) plus a constant eps";
+  for (AtomId R : sqrtAtoms) {
+    const Poly &u = b.getAtom(R).inner;
+    // The number of normalized dims is the number of dims summed in u.
+    unsigned k = 0;
+    for (const auto &[mono, c] : u.terms)
+      for (auto [id, power] : mono)
+        if (b.getAtom(id).kind == AtomKind::Sum)
+          k = b.getAtom(id).reducedSizes.size();
+    if (k == 0 || k > r)
+      continue;
+    RowSum rs = makeRowSum(b, x, k);
+    Poly sumSq = b.sum(Poly::atom(rs.leafExt, 2), r, rs.sizes, rs.sources);
+    Poly mean;
+    Poly var;
+    if (candidate.isLayer) {
+      Poly sum = b.sum(Poly::atom(rs.leafExt), r, rs.sizes, rs.sources);
+      mean = b.mul(sum, rs.countInverse);
+      var = b.sub(b.mul(sumSq, rs.countInverse), b.mul(mean, mean));
+    } else {
+      var = b.mul(sumSq, rs.countInverse);
+    }
+    Poly epsPoly = b.sub(u, var);
+    double eps = 0.0;
+    std::optional<Monomial> epsMono = epsPoly.singleMonomial(&eps);
+    if (!epsMono || !epsMono->empty()) {
+      if (epsPoly.isZero())
+        why = "eps is 0 or missing under the sqrt";
+      else if (b.deps(epsPoly) == 0 &&
+               llvm::all_of(epsPoly.terms, [](auto &t) {
+                 return !t.first.empty();
+               }))
+        why = "eps is a runtime value; norm ops take eps as an attribute";
+      continue;
+    }
+    if (eps <= 0.0) {
+      why = "eps is not positive";
+      continue;
+    }
+    // An f32 constant: keep the decimal the frontend wrote (1e-6, not
+    // 9.99999997e-07); the op rounds eps to its accumulation type anyway.
+    if (static_cast<double>(static_cast<float>(eps)) == eps) {
+      for (int digits = 1; digits <= 9; ++digits) {
+        char text[32];
+        std::snprintf(text, sizeof(text), "%.*e", digits - 1, eps);
+        double shortest = std::strtod(text, nullptr);
+        if (static_cast<float>(shortest) == static_cast<float>(eps)) {
+          eps = shortest;
+          break;
+        }
+      }
+    }
+
+    // y = x̂ · G + B with x̂ = (x − mean) · rstd.
+    Poly xhat = b.mul(candidate.isLayer ? b.sub(Poly::atom(X), mean)
+                                        : Poly::atom(X),
+                      Poly::atom(R, -1));
+    Poly g;
+    for (const auto &[mono, c] : p->terms) {
+      auto has = [&](AtomId id, int power) {
+        return llvm::is_contained(mono, std::make_pair(id, power));
+      };
+      if (!has(X, 1) || !has(R, -1))
+        continue;
+      Monomial rest;
+      for (auto e : mono)
+        if (e != std::make_pair(X, 1) && e != std::make_pair(R, -1))
+          rest.push_back(e);
+      Poly t;
+      t.terms[rest] = c;
+      g = b.add(g, t);
+    }
+    uint64_t cols = dimMask(r - k, r);
+    if (g.isZero() || (b.deps(g) & ~cols)) {
+      why = "x · rstd is not scaled by a per-column weight";
+      continue;
+    }
+    Poly rest = b.sub(*p, b.mul(xhat, g));
+    if (b.deps(rest) & ~cols) {
+      why = "y is not (x − mean) · rstd · weight + bias";
+      continue;
+    }
+    ForwardMatch m;
+    m.isLayer = candidate.isLayer;
+    m.root = root;
+    m.x = x;
+    m.numNormalized = k;
+    m.epsilon = eps;
+    // G = γ + offset, γ or 1.
+    auto colLeaf = [&](const Monomial &mono) -> std::optional<Term> {
+      if (mono.size() != 1 || mono[0].second != 1)
+        return std::nullopt;
+      const Atom &a = b.getAtom(mono[0].first);
+      if (a.kind != AtomKind::Leaf ||
+          !getProjectedShape(a.map, cast<ShapedType>(a.value.getType()),
+                             r - k, r))
+        return std::nullopt;
+      return Term{a.value, a.map};
+    };
+    bool ok = true;
+    for (const auto &[mono, c] : g.terms) {
+      if (mono.empty()) {
+        m.gammaOffset = c;
+      } else if (std::optional<Term> leafTerm = colLeaf(mono);
+                 leafTerm && std::abs(c - 1.0) < 1e-6 && !m.gamma) {
+        m.gamma = leafTerm;
+      } else {
+        ok = false;
+      }
+    }
+    if (!m.gamma && std::abs(m.gammaOffset - 1.0) < 1e-6)
+      m.gammaOffset = 0.0;
+    else if (!m.gamma)
+      ok = false;
+    if (!ok) {
+      why = "the weight is not γ, γ + offset or 1";
+      continue;
+    }
+    if (!rest.isZero()) {
+      double c;
+      std::optional<Monomial> mono = rest.singleMonomial(&c);
+      if (!mono || std::abs(c - 1.0) > 1e-6 || !(m.beta = colLeaf(*mono))) {
+        why = "the bias is not a per-column tensor";
+        continue;
+      }
+    }
+
+    // Rounding: x̂ narrowed to x's type before the weight multiply.
+    for (const auto &[input, type] : b.getTruncs())
+      if (m.gamma && type == xType.getElementType() && b.equal(input, xhat))
+        m.rounding = RoundingMode::BeforeGamma;
+
+    // Intermediates used outside: only rstd and mean can be returned.
+    Poly rstdPoly = Poly::atom(R, -1);
+    llvm::SmallPtrSet<Operation *, 32> region;
+    for (Operation *op : b.getExpandedOps())
+      if (!isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()) &&
+          llvm::any_of(op->getResultTypes(),
+                       [](Type t) { return isa<ShapedType>(t); }))
+        region.insert(op);
+    m.numOps = region.size();
+    Operation *rootOp = root.getDefiningOp();
+    if (!rootOp || !region.contains(rootOp)) {
+      why = "the result is not computed by the matched ops";
+      return failure();
+    }
+    for (Operation *op : region) {
+      for (Value result : op->getResults()) {
+        if (result == root)
+          continue;
+        bool outside = llvm::any_of(result.getUsers(), [&](Operation *user) {
+          return !region.contains(user);
+        });
+        if (!outside)
+          continue;
+        auto it = b.getVisited().find(result);
+        auto type = dyn_cast<RankedTensorType>(result.getType());
+        bool provided = false;
+        if (it != b.getVisited().end() && type && type.getElementType().isF32() &&
+            getProjectedShape(it->second.map, type, 0, r - k)) {
+          if (b.equal(it->second.poly, rstdPoly)) {
+            m.rstdUses.push_back({result, Term{result, it->second.map}});
+            provided = true;
+          } else if (m.isLayer && b.equal(it->second.poly, mean)) {
+            m.meanUses.push_back({result, Term{result, it->second.map}});
+            provided = true;
+          }
+        }
+        if (!provided) {
+          why = "the intermediate " + describe(result) +
+                " has a use outside the norm that the norm op cannot return";
+          return failure();
+        }
+      }
+    }
+    return m;
+  }
+  return failure();
+}
+
+/// Matches `root` against every candidate under it.
+FailureOr<ForwardMatch> matchForwardAt(Value root, std::string &why) {
+  SmallVector<Candidate> candidates = findForwardCandidates(root);
+  if (candidates.empty()) {
+    why = "no sum of squares under it";
+    return failure();
+  }
+  for (const Candidate &c : candidates)
+    if (FailureOr<ForwardMatch> m = matchForward(root, c, why); succeeded(m))
+      return m;
+  return failure();
+}
+
+/// A forward norm ending at `op`'s result, unless a user of it extends the
+/// same norm (then the user is the root: match the largest expression).
+struct RaiseForwardNorm final : RewritePattern {
+  RaiseForwardNorm(MLIRContext *ctx, bool report)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx),
+        report(report) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (op->getNumResults() != 1 || isa<NormOpInterface>(op) ||
+        !getFloatTensorType(op->getResult(0)) ||
+        isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()))
+      return failure();
+    Value root = op->getResult(0);
+    std::string why;
+    FailureOr<ForwardMatch> m = matchForwardAt(root, why);
+    if (failed(m))
+      return rewriter.notifyMatchFailure(op, why);
+    for (Operation *user : root.getUsers()) {
+      if (user->getNumResults() != 1 ||
+          !getFloatTensorType(user->getResult(0)))
+        continue;
+      std::string ignored;
+      FailureOr<ForwardMatch> bigger =
+          matchForward(user->getResult(0), {m->isLayer, m->x}, ignored);
+      if (succeeded(bigger))
+        return rewriter.notifyMatchFailure(op, "a user extends the norm");
+    }
+    rewrite(*m, op, rewriter);
+    return success();
+  }
+
+  void rewrite(const ForwardMatch &m, Operation *rootOp,
+               PatternRewriter &rewriter) const {
+    Location loc = rootOp->getLoc();
+    rewriter.setInsertionPoint(rootOp);
+    auto xType = cast<RankedTensorType>(m.x.getType());
+    auto rootType = cast<RankedTensorType>(m.root.getType());
+    unsigned r = xType.getRank(), k = m.numNormalized;
+    SmallVector<int64_t> rows = range(0, r - k);
+    Type f32 = rewriter.getF32Type();
+    auto operandOf = [&](const std::optional<Term> &t) -> Value {
+      if (!t)
+        return Value();
+      auto type = cast<ShapedType>(t->value.getType());
+      SmallVector<int64_t> shape =
+          *getProjectedShape(t->map, type, r - k, r);
+      return reshapeTo(rewriter, loc, t->value, shape);
+    };
+    Value gamma = operandOf(m.gamma), beta = operandOf(m.beta);
+    Value y = emptyOf(rewriter, loc, m.x, range(0, r),
+                      rootType.getElementType());
+    Value rstd = m.rstdUses.empty() ? Value()
+                                    : emptyOf(rewriter, loc, m.x, rows, f32);
+    Value mean = m.meanUses.empty() ? Value()
+                                    : emptyOf(rewriter, loc, m.x, rows, f32);
+    SmallVector<Type> types{rootType};
+    if (mean)
+      types.push_back(mean.getType());
+    if (rstd)
+      types.push_back(rstd.getType());
+    Operation *normOp;
+    Value meanResult, rstdResult;
+    if (m.isLayer) {
+      auto op = LayerNormOp::create(
+          rewriter, loc, types, m.x, gamma, beta, /*residual=*/Value(), y,
+          mean, rstd, /*residual_out=*/Value(), r - k,
+          APFloat(m.epsilon), APFloat(m.gammaOffset), TypeAttr(),
+          m.rounding);
+      normOp = op;
+      unsigned next = 1;
+      if (mean)
+        meanResult = op->getResult(next++);
+      if (rstd)
+        rstdResult = op->getResult(next++);
+    } else {
+      auto op = RmsNormOp::create(rewriter, loc, types, m.x, gamma, beta,
+                                  /*residual=*/Value(), y, rstd,
+                                  /*residual_out=*/Value(), r - k,
+                                  APFloat(m.epsilon), APFloat(m.gammaOffset),
+                                  TypeAttr(), m.rounding);
+      normOp = op;
+      if (rstd)
+        rstdResult = op->getResult(1);
+    }
+    auto replaceOutside = [&](ArrayRef<std::pair<Value, Term>> uses,
+                              Value result) {
+      for (auto &[value, term] : uses) {
+        auto type = cast<RankedTensorType>(value.getType());
+        Value v = reshapeTo(rewriter, loc, result, type.getShape());
+        rewriter.replaceUsesWithIf(value, v, [&](OpOperand &use) {
+          return use.getOwner() != v.getDefiningOp();
+        });
+      }
+    };
+    replaceOutside(m.rstdUses, rstdResult);
+    replaceOutside(m.meanUses, meanResult);
+    if (report)
+      normOp->emitRemark() << "raised " << m.numOps << " ops into "
+                           << normOp->getName();
+    rewriter.replaceOp(rootOp, normOp->getResult(0));
+  }
+
+  bool report;
+};
+
+//===----------------------------------------------------------------------===//
+// Residual
+//===----------------------------------------------------------------------===//
+
+/// h = a + b (rounded to h's type) with a, b of h's type and shape.
+std::optional<std::pair<Value, Value>> matchResidualAdd(Value h) {
+  auto type = getFloatTensorType(h);
+  if (!type)
+    return std::nullopt;
+  Term t{h, AffineMap::getMultiDimIdentityMap(type.getRank(), h.getContext())};
+  // Through the body of a generic: trunc(ext(a) + ext(b)) rounds like a + b.
+  Term inner = peel(t, /*throughWidening=*/false);
+  Step s = viewStep(inner);
+  if (s.kind == StepKind::Trunc && s.type == type.getElementType()) {
+    inner = peel(s.operands[0], false);
+    s = viewStep(inner);
+  }
+  if (s.kind != StepKind::Add)
+    return std::nullopt;
+  Value a = tensorOf(s.operands[0], type.getShape());
+  Value b = tensorOf(s.operands[1], type.getShape());
+  if (!a || !b || a.getType() != type || b.getType() != type)
+    return std::nullopt;
+  // Only what the add reads: every op between h and a, b is an elementwise
+  // read of them (no other inputs).
+  NormalFormBuilder builder({a, b});
+  FailureOr<Poly> p = builder.build(h);
+  if (failed(p))
+    return std::nullopt;
+  Poly expected = builder.add(
+      Poly::atom(builder.leaf(a, t.map)), Poly::atom(builder.leaf(b, t.map)));
+  if (!builder.equal(*p, expected))
+    return std::nullopt;
+  return std::make_pair(a, b);
+}
+
+template <typename OpTy>
+struct FuseResidualAdd final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getResidual())
+      return rewriter.notifyMatchFailure(op, "already has a residual");
+    Value h = op.getX();
+    Operation *add = h.getDefiningOp();
+    if (!add || add->getNumResults() != 1)
+      return rewriter.notifyMatchFailure(op, "x is not an add");
+    std::optional<std::pair<Value, Value>> ab = matchResidualAdd(h);
+    if (!ab)
+      return rewriter.notifyMatchFailure(op, "x is not a same-type add");
+    bool otherUses = llvm::any_of(h.getUsers(), [&](Operation *user) {
+      return user != op.getOperation();
+    });
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    Value residualOut;
+    SmallVector<Type> types(op->getResultTypes());
+    if (otherUses) {
+      residualOut = emptyOf(rewriter, loc, h,
+                            range(0, cast<ShapedType>(h.getType()).getRank()),
+                            cast<ShapedType>(h.getType()).getElementType());
+      types.push_back(h.getType());
+    }
+    OpTy newOp;
+    if constexpr (std::is_same_v<OpTy, RmsNormOp>)
+      newOp = RmsNormOp::create(
+          rewriter, loc, types, ab->first, op.getGamma(), op.getBeta(),
+          ab->second, op.getY(), op.getRstd(), residualOut, op.getAxisAttr(),
+          op.getEpsilonAttr(), op.getGammaOffsetAttr(), op.getAccTypeAttr(),
+          op.getRoundingAttr());
+    else
+      newOp = LayerNormOp::create(
+          rewriter, loc, types, ab->first, op.getGamma(), op.getBeta(),
+          ab->second, op.getY(), op.getMean(), op.getRstd(), residualOut,
+          op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
+          op.getAccTypeAttr(), op.getRoundingAttr());
+    SmallVector<Value> results(
+        newOp->getResults().take_front(op->getNumResults()));
+    if (otherUses)
+      rewriter.replaceUsesWithIf(h, newOp->getResults().back(),
+                                 [&](OpOperand &use) {
+                                   return use.getOwner() != op.getOperation();
+                                 });
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct NormFusePass final : norm::impl::NormFusePassBase<NormFusePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateNormFusePatterns(patterns, report);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    if (report)
+      reportNearMisses();
+  }
+
+  /// A remark on every sqrt of a reduction that is still there, saying why
+  /// the expression above it is not a norm.
+  void reportNearMisses() {
+    getOperation()->walk([&](Operation *op) {
+      if (op->getNumResults() != 1 || !getFloatTensorType(op->getResult(0)) ||
+          isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()))
+        return;
+      SmallVector<Candidate> candidates =
+          findForwardCandidates(op->getResult(0));
+      if (candidates.empty())
+        return;
+      // Report at the last op reading the candidate: one whose users are
+      // not elementwise steps of the same expression.
+      for (Operation *user : op->getResult(0).getUsers())
+        if (user->getNumResults() == 1 &&
+            getFloatTensorType(user->getResult(0)) &&
+            !findForwardCandidates(user->getResult(0)).empty())
+          return;
+      std::string why;
+      if (succeeded(matchForwardAt(op->getResult(0), why)))
+        return;
+      op->emitRemark() << "not raised: " << why;
+    });
+  }
+};
+} // namespace
+
+void mlir::norm::populateNormRaiseForwardPatterns(RewritePatternSet &patterns,
+                                                  bool report) {
+  patterns.add<RaiseForwardNorm>(patterns.getContext(), report);
+}
+
+void mlir::norm::populateNormFuseResidualPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseResidualAdd<RmsNormOp>, FuseResidualAdd<LayerNormOp>>(
+      patterns.getContext());
+}
+
+void mlir::norm::populateNormRaiseGradientPatterns(RewritePatternSet &patterns,
+                                                   bool report) {}
+
+void mlir::norm::populateNormFusePatterns(RewritePatternSet &patterns,
+                                          bool report) {
+  populateNormRaiseForwardPatterns(patterns, report);
+  populateNormRaiseGradientPatterns(patterns, report);
+  populateNormFuseResidualPatterns(patterns);
+}

@@ -1,0 +1,933 @@
+//===- NormalForm.cpp - polynomial normal form of tensor expressions ------===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/Utils/NormalForm.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::norm;
+
+//===----------------------------------------------------------------------===//
+// Reading one op as one step
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+Step leafStep() { return Step{}; }
+
+Step makeStep(StepKind kind, Operation *op, ArrayRef<Term> operands) {
+  Step s;
+  s.kind = kind;
+  s.op = op;
+  s.operands.assign(operands.begin(), operands.end());
+  return s;
+}
+
+/// A splat float constant (arith.constant, tosa.const, dense splat).
+std::optional<double> getSplatFloat(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto splat = dyn_cast<SplatElementsAttr>(attr)) {
+    if (isa<FloatType>(splat.getElementType()))
+      return splat.getSplatValue<APFloat>().convertToDouble();
+    if (isa<IntegerType>(splat.getElementType()))
+      return static_cast<double>(
+          splat.getSplatValue<APInt>().getSExtValue());
+  }
+  if (auto i = dyn_cast<IntegerAttr>(attr))
+    return static_cast<double>(i.getInt());
+  return std::nullopt;
+}
+
+bool isZeroInit(Value value) {
+  if (std::optional<double> c = getSplatFloat(value))
+    return *c == 0.0;
+  if (auto fill = value.getDefiningOp<linalg::FillOp>()) {
+    std::optional<double> c = getSplatFloat(fill.getInputs()[0]);
+    return c && *c == 0.0;
+  }
+  return false;
+}
+
+bool isUnit(int64_t size) { return size == 1; }
+
+/// The map of a reshape's input from the map of its result, when the
+/// reshape only inserts or drops unit dims.
+std::optional<AffineMap> reshapeMap(ShapedType input, ShapedType result,
+                                    AffineMap map) {
+  if (!input.hasRank() || !result.hasRank())
+    return std::nullopt;
+  SmallVector<unsigned> inDims, outDims;
+  for (auto [i, s] : llvm::enumerate(input.getShape()))
+    if (!isUnit(s))
+      inDims.push_back(i);
+  for (auto [i, s] : llvm::enumerate(result.getShape()))
+    if (!isUnit(s))
+      outDims.push_back(i);
+  if (inDims.size() != outDims.size())
+    return std::nullopt;
+  MLIRContext *ctx = map.getContext();
+  SmallVector<AffineExpr> exprs(input.getRank(),
+                                getAffineConstantExpr(0, ctx));
+  for (auto [i, o] : llvm::zip(inDims, outDims)) {
+    if (input.getDimSize(i) != result.getDimSize(o))
+      return std::nullopt;
+    exprs[i] = map.getResult(o);
+  }
+  return AffineMap::get(map.getNumDims(), 0, exprs, ctx);
+}
+
+/// The map of an operand that tosa broadcasts implicitly to `result`.
+AffineMap tosaOperandMap(Value operand, ShapedType result, AffineMap map) {
+  auto type = dyn_cast<RankedTensorType>(operand.getType());
+  if (!type || type.getRank() != result.getRank())
+    return map;
+  SmallVector<AffineExpr> exprs;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    exprs.push_back(type.getDimSize(d) == 1 && result.getDimSize(d) != 1
+                        ? getAffineConstantExpr(0, map.getContext())
+                        : map.getResult(d));
+  return AffineMap::get(map.getNumDims(), 0, exprs, map.getContext());
+}
+
+/// Integer-valued scalars: a constant or the size of a tensor dim.
+std::optional<Step> viewCount(Value value, Operation *op) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+            arith::ExtUIOp, arith::TruncIOp>(def)) {
+      value = def->getOperand(0);
+      continue;
+    }
+    break;
+  }
+  if (std::optional<double> c = getSplatFloat(value)) {
+    Step s;
+    s.kind = StepKind::Const;
+    s.constant = *c;
+    s.op = op;
+    return s;
+  }
+  if (auto dim = value.getDefiningOp<tensor::DimOp>()) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    if (!index)
+      return std::nullopt;
+    Step s;
+    s.kind = StepKind::Size;
+    s.sizeOf = canonicalShapeSource(dim.getSource());
+    s.dim = *index;
+    s.op = op;
+    return s;
+  }
+  return std::nullopt;
+}
+
+Step viewCast(Operation *op, Term input, Type from, Type to) {
+  auto fromF = dyn_cast<FloatType>(getElementTypeOrSelf(from));
+  auto toF = dyn_cast<FloatType>(getElementTypeOrSelf(to));
+  if (!fromF || !toF)
+    return leafStep();
+  StepKind kind = fromF.getWidth() < toF.getWidth()   ? StepKind::Ext
+                  : fromF.getWidth() > toF.getWidth() ? StepKind::Trunc
+                  : fromF == toF                      ? StepKind::Identity
+                                                      : StepKind::Leaf;
+  if (kind == StepKind::Leaf)
+    return leafStep();
+  Step s = makeStep(kind, op, {input});
+  s.type = toF;
+  return s;
+}
+
+Step viewLinalg(linalg::LinalgOp linalgOp, OpResult result,
+                const Term &term) {
+  if (!linalgOp.hasPureTensorSemantics() ||
+      linalg::isaContractionOpInterface(linalgOp) ||
+      linalg::isaConvolutionOpInterface(linalgOp))
+    return leafStep();
+  unsigned resNo = result.getResultNumber();
+  OpOperand *init = linalgOp.getDpsInitOperand(resNo);
+  AffineMap outMap = linalgOp.getMatchingIndexingMap(init);
+  Block *body = linalgOp.getBlock();
+  if (!body)
+    return leafStep();
+  BlockArgument outArg = linalgOp.getMatchingBlockArgument(init);
+  Value yielded = body->getTerminator()->getOperand(resNo);
+  MLIRContext *ctx = term.map.getContext();
+  unsigned n = term.map.getNumDims();
+
+  if (linalgOp.getNumReductionLoops() == 0) {
+    if (!outMap.isPermutation() || yielded == outArg)
+      return leafStep();
+    AffineMap loops = inversePermutation(outMap).compose(term.map);
+    return makeStep(StepKind::Identity, linalgOp, {{yielded, loops}});
+  }
+
+  // A sum: the body adds a summand to the accumulator, which starts at 0.
+  auto add = yielded.getDefiningOp<arith::AddFOp>();
+  if (!add || add->getBlock() != body || !isZeroInit(init->get()))
+    return leafStep();
+  Value summand;
+  if (add.getLhs() == outArg)
+    summand = add.getRhs();
+  else if (add.getRhs() == outArg)
+    summand = add.getLhs();
+  else
+    return leafStep();
+  if (!outMap.isProjectedPermutation())
+    return leafStep();
+  SmallVector<utils::IteratorType> iterators =
+      linalgOp.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  SmallVector<AffineExpr> exprs(linalgOp.getNumLoops());
+  for (unsigned p = 0; p < outMap.getNumResults(); ++p) {
+    unsigned d = outMap.getDimPosition(p);
+    if (iterators[d] != utils::IteratorType::parallel)
+      return leafStep();
+    exprs[d] = term.map.getResult(p);
+  }
+  Step s = makeStep(StepKind::Sum, linalgOp, {});
+  unsigned k = 0;
+  for (unsigned d = 0; d < linalgOp.getNumLoops(); ++d) {
+    if (iterators[d] == utils::IteratorType::parallel) {
+      if (!exprs[d])
+        return leafStep(); // A parallel loop the result does not index.
+      continue;
+    }
+    exprs[d] = getAffineDimExpr(n + k++, ctx);
+    s.reducedSizes.push_back(ranges[d]);
+    std::pair<Value, int64_t> source;
+    for (OpOperand *input : linalgOp.getDpsInputOperands()) {
+      AffineMap m = linalgOp.getMatchingIndexingMap(input);
+      for (unsigned r = 0; r < m.getNumResults(); ++r)
+        if (m.getResult(r) == getAffineDimExpr(d, m.getContext()) &&
+            !source.first)
+          source = {canonicalShapeSource(input->get()), r};
+    }
+    s.reducedSources.push_back(source);
+  }
+  s.operands.push_back({summand, AffineMap::get(n + k, 0, exprs, ctx)});
+  return s;
+}
+
+} // namespace
+
+Value mlir::norm::canonicalShapeSource(Value value) {
+  for (unsigned guard = 0; guard < 64; ++guard) {
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getNumOperands() == 0)
+      return value;
+    auto type = dyn_cast<ShapedType>(value.getType());
+    Value next;
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(def)) {
+      if (linalgOp.getNumReductionLoops() == 0 &&
+          linalgOp.getNumDpsInputs() > 0 &&
+          llvm::all_of(linalgOp.getIndexingMapsArray(),
+                       [](AffineMap m) { return m.isIdentity(); }))
+        next = linalgOp.getDpsInputOperand(0)->get();
+    } else if (def->hasTrait<OpTrait::Elementwise>() ||
+               isa<tosa::CastOp>(def) ||
+               def->getDialect()->getNamespace() == "tosa") {
+      for (Value operand : def->getOperands())
+        if (operand.getType() == type ||
+            (isa<ShapedType>(operand.getType()) && type &&
+             cast<ShapedType>(operand.getType()).getShape() ==
+                 type.getShape())) {
+          next = operand;
+          break;
+        }
+    }
+    if (!next)
+      return value;
+    value = next;
+  }
+  return value;
+}
+
+Step mlir::norm::viewStep(const Term &term) {
+  Value v = term.value;
+  const AffineMap &map = term.map;
+
+  // A linalg body reads its inputs through block arguments.
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(arg.getOwner()->getParentOp());
+    if (!linalgOp || linalgOp.getBlock() != arg.getOwner() ||
+        arg.getArgNumber() >= linalgOp.getNumDpsInputs())
+      return leafStep();
+    OpOperand *input = linalgOp.getDpsInputOperand(arg.getArgNumber());
+    AffineMap m = linalgOp.getMatchingIndexingMap(input).compose(map);
+    return makeStep(StepKind::Identity, linalgOp, {{input->get(), m}});
+  }
+
+  Operation *op = v.getDefiningOp();
+  if (std::optional<double> c = getSplatFloat(v)) {
+    Step s;
+    s.kind = StepKind::Const;
+    s.constant = *c;
+    s.op = op;
+    return s;
+  }
+  auto same = [&](unsigned i) { return Term{op->getOperand(i), map}; };
+  auto resultType = dyn_cast<ShapedType>(v.getType());
+
+  return llvm::TypeSwitch<Operation *, Step>(op)
+      .Case([&](arith::AddFOp) {
+        return makeStep(StepKind::Add, op, {same(0), same(1)});
+      })
+      .Case([&](arith::SubFOp) {
+        return makeStep(StepKind::Sub, op, {same(0), same(1)});
+      })
+      .Case([&](arith::MulFOp) {
+        return makeStep(StepKind::Mul, op, {same(0), same(1)});
+      })
+      .Case([&](arith::DivFOp) {
+        return makeStep(StepKind::Div, op, {same(0), same(1)});
+      })
+      .Case([&](arith::NegFOp) {
+        return makeStep(StepKind::Neg, op, {same(0)});
+      })
+      .Case([&](math::SqrtOp) {
+        return makeStep(StepKind::Sqrt, op, {same(0)});
+      })
+      .Case([&](math::RsqrtOp) {
+        return makeStep(StepKind::Rsqrt, op, {same(0)});
+      })
+      .Case([&](math::PowFOp pow) {
+        std::optional<double> e = getSplatFloat(pow.getRhs());
+        if (!e)
+          return leafStep();
+        Step s = makeStep(StepKind::Pow, op, {same(0)});
+        s.constant = *e;
+        return s;
+      })
+      .Case([&](math::FPowIOp pow) {
+        std::optional<double> e = getSplatFloat(pow.getRhs());
+        if (!e)
+          return leafStep();
+        Step s = makeStep(StepKind::Pow, op, {same(0)});
+        s.constant = *e;
+        return s;
+      })
+      .Case([&](arith::ExtFOp ext) {
+        return viewCast(op, same(0), ext.getIn().getType(), ext.getType());
+      })
+      .Case([&](arith::TruncFOp trunc) {
+        return viewCast(op, same(0), trunc.getIn().getType(),
+                        trunc.getType());
+      })
+      .Case<arith::SIToFPOp, arith::UIToFPOp>([&](Operation *) {
+        std::optional<Step> s = viewCount(op->getOperand(0), op);
+        return s ? *s : leafStep();
+      })
+      .Case([&](tensor::CastOp) {
+        return makeStep(StepKind::Identity, op, {same(0)});
+      })
+      .Case<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tosa::ReshapeOp,
+            tensor::ReshapeOp>([&](Operation *) {
+        std::optional<AffineMap> m =
+            reshapeMap(cast<ShapedType>(op->getOperand(0).getType()),
+                       resultType, map);
+        if (!m)
+          return leafStep();
+        return makeStep(StepKind::Identity, op, {{op->getOperand(0), *m}});
+      })
+      .Case([&](linalg::LinalgOp linalgOp) {
+        return viewLinalg(linalgOp, cast<OpResult>(v), term);
+      })
+      // tosa: elementwise with implicit broadcast of size-1 dims.
+      .Case<tosa::AddOp, tosa::SubOp, tosa::MulOp, tosa::PowOp>(
+          [&](Operation *) {
+            Term lhs{op->getOperand(0),
+                     tosaOperandMap(op->getOperand(0), resultType, map)};
+            Term rhs{op->getOperand(1),
+                     tosaOperandMap(op->getOperand(1), resultType, map)};
+            if (isa<tosa::PowOp>(op)) {
+              std::optional<double> e = getSplatFloat(op->getOperand(1));
+              if (!e)
+                return leafStep();
+              Step s = makeStep(StepKind::Pow, op, {lhs});
+              s.constant = *e;
+              return s;
+            }
+            if (auto mul = dyn_cast<tosa::MulOp>(op)) {
+              std::optional<double> shift = getSplatFloat(mul.getShift());
+              if (shift && *shift != 0.0)
+                return leafStep();
+            }
+            StepKind kind = isa<tosa::AddOp>(op)   ? StepKind::Add
+                            : isa<tosa::SubOp>(op) ? StepKind::Sub
+                                                   : StepKind::Mul;
+            return makeStep(kind, op, {lhs, rhs});
+          })
+      .Case([&](tosa::NegateOp) {
+        return makeStep(StepKind::Neg, op, {same(0)});
+      })
+      .Case([&](tosa::RsqrtOp) {
+        return makeStep(StepKind::Rsqrt, op, {same(0)});
+      })
+      .Case([&](tosa::ReciprocalOp) {
+        return makeStep(StepKind::Recip, op, {same(0)});
+      })
+      .Case([&](tosa::CastOp cast) {
+        return viewCast(op, same(0), cast.getInput().getType(),
+                        cast.getType());
+      })
+      .Case([&](tosa::ReduceSumOp reduce) {
+        auto inputType = cast<ShapedType>(reduce.getInput().getType());
+        unsigned axis = reduce.getAxis();
+        unsigned n = map.getNumDims();
+        SmallVector<AffineExpr> exprs;
+        for (unsigned d = 0; d < inputType.getRank(); ++d)
+          exprs.push_back(d == axis ? getAffineDimExpr(n, op->getContext())
+                                    : map.getResult(d));
+        Step s = makeStep(
+            StepKind::Sum, op,
+            {{reduce.getInput(),
+              AffineMap::get(n + 1, 0, exprs, op->getContext())}});
+        s.reducedSizes.push_back(inputType.getDimSize(axis));
+        s.reducedSources.push_back(
+            {canonicalShapeSource(reduce.getInput()), axis});
+        return s;
+      })
+      .Default([&](Operation *) { return leafStep(); });
+}
+
+//===----------------------------------------------------------------------===//
+// Polynomials
+//===----------------------------------------------------------------------===//
+
+Poly Poly::constant(double c) {
+  Poly p;
+  if (c != 0.0)
+    p.terms[{}] = c;
+  return p;
+}
+
+Poly Poly::atom(AtomId id, int power) {
+  Poly p;
+  p.terms[{{id, power}}] = 1.0;
+  return p;
+}
+
+std::optional<Monomial> Poly::singleMonomial(double *coeff) const {
+  if (terms.size() != 1)
+    return std::nullopt;
+  if (coeff)
+    *coeff = terms.begin()->second;
+  return terms.begin()->first;
+}
+
+static uint64_t mapDeps(AffineMap map) {
+  uint64_t deps = 0;
+  for (AffineExpr e : map.getResults())
+    e.walk([&](AffineExpr sub) {
+      if (auto d = dyn_cast<AffineDimExpr>(sub))
+        deps |= uint64_t(1) << d.getPosition();
+    });
+  return deps;
+}
+
+static uint64_t lowMask(unsigned n) {
+  return n >= 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1;
+}
+
+std::string NormalFormBuilder::key(const Poly &p) const {
+  std::string s;
+  for (const auto &[mono, c] : p.terms) {
+    for (auto [id, power] : mono)
+      s += llvm::formatv("a{0}^{1}*", id, power).str();
+    s += llvm::formatv("{0:e4};", c).str();
+  }
+  return s;
+}
+
+std::string NormalFormBuilder::atomKey(const Atom &a) const {
+  switch (a.kind) {
+  case AtomKind::Leaf:
+    return llvm::formatv("L{0}|{1}", a.value.getAsOpaquePointer(),
+                         a.map.getAsOpaquePointer())
+        .str();
+  case AtomKind::Size:
+    return llvm::formatv("N{0}|{1}", a.value.getAsOpaquePointer(), a.dim)
+        .str();
+  case AtomKind::Sqrt:
+    return llvm::formatv("Q{0}({1})", a.numDims, key(a.inner)).str();
+  case AtomKind::Sum: {
+    std::string sizes;
+    for (int64_t s : a.reducedSizes)
+      sizes += std::to_string(s) + ",";
+    return llvm::formatv("S{0}[{1}]({2})", a.numDims, sizes, key(a.inner))
+        .str();
+  }
+  }
+  llvm_unreachable("atom kind");
+}
+
+AtomId NormalFormBuilder::intern(Atom atom) {
+  std::string k = atomKey(atom);
+  auto it = atomIds.find(k);
+  if (it != atomIds.end())
+    return it->second;
+  AtomId id = atoms.size();
+  atoms.push_back(std::move(atom));
+  atomIds[k] = id;
+  return id;
+}
+
+AtomId NormalFormBuilder::leaf(Value value, AffineMap map) {
+  Atom a{AtomKind::Leaf, map.getNumDims()};
+  a.value = value;
+  a.map = map;
+  a.deps = mapDeps(map);
+  return intern(std::move(a));
+}
+
+AtomId NormalFormBuilder::size(Value value, int64_t dim) {
+  Atom a{AtomKind::Size, 0};
+  a.value = canonicalShapeSource(value);
+  a.dim = dim;
+  return intern(std::move(a));
+}
+
+uint64_t NormalFormBuilder::deps(const Monomial &m) const {
+  uint64_t d = 0;
+  for (auto [id, power] : m)
+    d |= atoms[id].deps;
+  return d;
+}
+
+uint64_t NormalFormBuilder::deps(const Poly &p) const {
+  uint64_t d = 0;
+  for (const auto &[mono, c] : p.terms)
+    d |= deps(mono);
+  return d;
+}
+
+Poly NormalFormBuilder::add(const Poly &a, const Poly &b) {
+  Poly r = a;
+  for (const auto &[mono, c] : b.terms) {
+    double &slot = r.terms[mono];
+    slot += c;
+    // Cancellation: drop terms that vanish relative to their parts.
+    if (std::abs(slot) <= 1e-9 * std::abs(c))
+      r.terms.erase(mono);
+  }
+  return r;
+}
+
+Poly NormalFormBuilder::scale(const Poly &a, double c) {
+  if (c == 0.0)
+    return Poly();
+  Poly r = a;
+  for (auto &[mono, coeff] : r.terms)
+    coeff *= c;
+  return r;
+}
+
+Poly NormalFormBuilder::sub(const Poly &a, const Poly &b) {
+  return add(a, scale(b, -1.0));
+}
+
+Poly NormalFormBuilder::mulMonomial(const Monomial &a, const Monomial &b,
+                                    double c) {
+  std::map<AtomId, int> powers;
+  for (auto [id, p] : a)
+    powers[id] += p;
+  for (auto [id, p] : b)
+    powers[id] += p;
+  Monomial mono;
+  Poly extra = Poly::constant(1.0);
+  for (auto [id, p] : powers) {
+    if (p == 0)
+      continue;
+    // sqrt(u)^2 = u.
+    if (atoms[id].kind == AtomKind::Sqrt && p >= 2) {
+      Poly inner = atoms[id].inner;
+      for (int i = 0; i < p / 2; ++i)
+        extra = mul(extra, inner);
+      p %= 2;
+      if (p == 0)
+        continue;
+    }
+    mono.push_back({id, p});
+  }
+  Poly r;
+  r.terms[mono] = c;
+  if (extra.terms.size() == 1 && extra.terms.begin()->first.empty())
+    return scale(r, extra.terms.begin()->second);
+  return mul(r, extra);
+}
+
+Poly NormalFormBuilder::mul(const Poly &a, const Poly &b) {
+  Poly r;
+  for (const auto &[ma, ca] : a.terms)
+    for (const auto &[mb, cb] : b.terms)
+      r = add(r, mulMonomial(ma, mb, ca * cb));
+  return r;
+}
+
+Poly NormalFormBuilder::sqrt(const Poly &a, unsigned numDims) {
+  double c;
+  if (std::optional<Monomial> mono = a.singleMonomial(&c)) {
+    if (c > 0 && llvm::all_of(*mono, [](auto e) { return e.second % 2 == 0; })) {
+      Monomial half;
+      for (auto [id, p] : *mono)
+        half.push_back({id, p / 2});
+      Poly r;
+      r.terms[half] = std::sqrt(c);
+      return r;
+    }
+  }
+  Atom atom{AtomKind::Sqrt, numDims};
+  atom.inner = a;
+  atom.deps = deps(a);
+  return Poly::atom(intern(std::move(atom)));
+}
+
+Poly NormalFormBuilder::inverse(const Poly &a, unsigned numDims) {
+  double c;
+  if (std::optional<Monomial> mono = a.singleMonomial(&c)) {
+    Monomial inv;
+    for (auto [id, p] : *mono)
+      inv.push_back({id, -p});
+    Poly r;
+    r.terms[inv] = 1.0 / c;
+    return r;
+  }
+  // 1/u = sqrt(u)^-2, so that rsqrt(u)/u = sqrt(u)^-3 = rsqrt(u)^3.
+  Atom atom{AtomKind::Sqrt, numDims};
+  atom.inner = a;
+  atom.deps = deps(a);
+  return Poly::atom(intern(std::move(atom)), -2);
+}
+
+FailureOr<Poly> NormalFormBuilder::power(const Poly &a, double exponent,
+                                         unsigned numDims) {
+  double twice = exponent * 2.0;
+  if (twice != std::floor(twice) || std::abs(exponent) > 16)
+    return failure();
+  Poly base = a;
+  int n = static_cast<int>(twice);
+  if (n % 2 == 0) {
+    n /= 2;
+  } else {
+    base = sqrt(a, numDims);
+  }
+  bool negative = n < 0;
+  Poly r = Poly::constant(1.0);
+  for (int i = 0; i < std::abs(n); ++i)
+    r = mul(r, base);
+  return negative ? inverse(r, numDims) : r;
+}
+
+AtomId NormalFormBuilder::remapAtom(AtomId id, ArrayRef<unsigned> dims,
+                                    unsigned numDims) {
+  Atom a = atoms[id];
+  MLIRContext *ctx;
+  switch (a.kind) {
+  case AtomKind::Size:
+    return id;
+  case AtomKind::Leaf: {
+    ctx = a.map.getContext();
+    SmallVector<AffineExpr> repl;
+    for (unsigned d = 0; d < a.map.getNumDims(); ++d)
+      repl.push_back(getAffineDimExpr(dims[d], ctx));
+    AffineMap m = a.map.replaceDimsAndSymbols(repl, {}, numDims, 0);
+    return leaf(a.value, m);
+  }
+  case AtomKind::Sqrt: {
+    Atom r{AtomKind::Sqrt, numDims};
+    r.inner = remap(a.inner, dims, numDims);
+    r.deps = deps(r.inner);
+    return intern(std::move(r));
+  }
+  case AtomKind::Sum: {
+    unsigned k = a.reducedSizes.size();
+    SmallVector<unsigned> ext(dims.begin(), dims.begin() + a.numDims);
+    for (unsigned i = 0; i < k; ++i)
+      ext.push_back(numDims + i);
+    Atom r{AtomKind::Sum, numDims};
+    r.inner = remap(a.inner, ext, numDims + k);
+    r.reducedSizes = a.reducedSizes;
+    r.reducedSources = a.reducedSources;
+    r.deps = deps(r.inner) & lowMask(numDims);
+    return intern(std::move(r));
+  }
+  }
+  llvm_unreachable("atom kind");
+}
+
+Poly NormalFormBuilder::remap(const Poly &a, ArrayRef<unsigned> dims,
+                              unsigned numDims) {
+  Poly r;
+  for (const auto &[mono, c] : a.terms) {
+    Monomial m;
+    for (auto [id, p] : mono)
+      m.push_back({remapAtom(id, dims, numDims), p});
+    std::sort(m.begin(), m.end());
+    r = add(r, mulMonomial(m, {}, c));
+  }
+  return r;
+}
+
+Poly NormalFormBuilder::sum(const Poly &inner, unsigned n,
+                            ArrayRef<int64_t> sizes,
+                            ArrayRef<std::pair<Value, int64_t>> sources) {
+  unsigned k = sizes.size();
+  uint64_t innerMask = lowMask(n + k) & ~lowMask(n);
+  SmallVector<unsigned> down;
+  for (unsigned d = 0; d < n + k; ++d)
+    down.push_back(d < n ? d : 0);
+  Poly total;
+  for (const auto &[mono, c] : inner.terms) {
+    Monomial in;
+    Poly outside = Poly::constant(c);
+    for (auto [id, p] : mono) {
+      if (atoms[id].deps & innerMask)
+        in.push_back({id, p});
+      else
+        outside = mul(outside, Poly::atom(remapAtom(id, down, n), p));
+    }
+    if (in.empty()) {
+      // Σ of a row constant: N times it.
+      for (auto [s, source] : llvm::zip(sizes, sources)) {
+        if (!ShapedType::isDynamic(s))
+          outside = scale(outside, static_cast<double>(s));
+        else
+          outside = mul(outside, Poly::atom(size(source.first, source.second)));
+      }
+      total = add(total, outside);
+      continue;
+    }
+    // Nested sums merge: Σ_a Σ_b m = Σ_{a,b} m.
+    if (in.size() == 1 && in[0].second == 1 &&
+        atoms[in[0].first].kind == AtomKind::Sum &&
+        atoms[in[0].first].numDims == n + k) {
+      const Atom &nested = atoms[in[0].first];
+      SmallVector<int64_t> allSizes(sizes);
+      allSizes.append(nested.reducedSizes.begin(), nested.reducedSizes.end());
+      SmallVector<std::pair<Value, int64_t>> allSources(sources);
+      allSources.append(nested.reducedSources.begin(),
+                        nested.reducedSources.end());
+      Poly nestedInner = nested.inner;
+      total = add(total, mul(outside, sum(nestedInner, n, allSizes,
+                                          allSources)));
+      continue;
+    }
+    // Canonical order of the summed dims: as the leaves index them, leaves
+    // taken in a fixed order, so that Σ over (a, b) and over (b, a) agree.
+    SmallVector<const Atom *> leaves;
+    for (auto [id, p] : in)
+      if (atoms[id].kind == AtomKind::Leaf)
+        leaves.push_back(&atoms[id]);
+    llvm::sort(leaves, [](const Atom *a, const Atom *b) {
+      return a->value.getAsOpaquePointer() < b->value.getAsOpaquePointer();
+    });
+    SmallVector<unsigned> order;
+    for (const Atom *leafAtom : leaves)
+      for (AffineExpr e : leafAtom->map.getResults())
+        if (auto d = dyn_cast<AffineDimExpr>(e))
+          if (d.getPosition() >= n && !llvm::is_contained(order, d.getPosition()))
+            order.push_back(d.getPosition());
+    for (unsigned d = n; d < n + k; ++d)
+      if (!llvm::is_contained(order, d))
+        order.push_back(d);
+    SmallVector<unsigned> rename;
+    for (unsigned d = 0; d < n + k; ++d)
+      rename.push_back(d);
+    Atom atom{AtomKind::Sum, n};
+    for (auto [pos, old] : llvm::enumerate(order)) {
+      rename[old] = n + pos;
+      atom.reducedSizes.push_back(sizes[old - n]);
+      atom.reducedSources.push_back(sources[old - n]);
+    }
+    Poly innerPoly;
+    innerPoly.terms[in] = 1.0;
+    atom.inner = remap(innerPoly, rename, n + k);
+    atom.deps = deps(atom.inner) & lowMask(n);
+    total = add(total, mul(outside, Poly::atom(intern(std::move(atom)))));
+  }
+  return total;
+}
+
+bool NormalFormBuilder::equal(const Poly &a, const Poly &b) const {
+  if (a.terms.size() != b.terms.size())
+    return false;
+  for (const auto &[mono, c] : a.terms) {
+    auto it = b.terms.find(mono);
+    if (it == b.terms.end())
+      return false;
+    double d = it->second;
+    if (std::abs(c - d) > 1e-5 * std::max(std::abs(c), std::abs(d)))
+      return false;
+  }
+  return true;
+}
+
+std::string NormalFormBuilder::str(const Poly &p) const {
+  std::string s;
+  for (const auto &[mono, c] : p.terms) {
+    s += llvm::formatv(" + {0}", c).str();
+    for (auto [id, power] : mono) {
+      const Atom &a = atoms[id];
+      std::string name;
+      switch (a.kind) {
+      case AtomKind::Leaf: {
+        std::string v;
+        llvm::raw_string_ostream os(v);
+        a.value.printAsOperand(os, OpPrintingFlags());
+        name = v;
+        break;
+      }
+      case AtomKind::Size:
+        name = "N";
+        break;
+      case AtomKind::Sqrt:
+        name = "sqrt(" + str(a.inner) + ")";
+        break;
+      case AtomKind::Sum:
+        name = "sum(" + str(a.inner) + ")";
+        break;
+      }
+      s += "*" + name + (power == 1 ? "" : "^" + std::to_string(power));
+    }
+  }
+  return s;
+}
+
+std::optional<Term> NormalFormBuilder::representative(const Poly &p) const {
+  auto it = representatives.find(key(p));
+  if (it == representatives.end())
+    return std::nullopt;
+  return it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Building
+//===----------------------------------------------------------------------===//
+
+FailureOr<Poly> NormalFormBuilder::build(Value value) {
+  auto type = dyn_cast<ShapedType>(value.getType());
+  AffineMap map =
+      type ? AffineMap::getMultiDimIdentityMap(type.getRank(), value.getContext())
+           : AffineMap::get(0, 0, {}, value.getContext());
+  return build(Term{value, map});
+}
+
+FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
+  auto memoKey = std::make_pair(term.value.getAsOpaquePointer(),
+                                const_cast<void *>(term.map.getAsOpaquePointer()));
+  auto it = memo.find(memoKey);
+  if (it != memo.end()) {
+    if (!it->second)
+      return failure();
+    return *it->second;
+  }
+  unsigned n = term.map.getNumDims();
+  bool isTensor = isa<ShapedType>(term.value.getType());
+  auto leafPoly = [&]() -> FailureOr<Poly> {
+    // A scalar inside a linalg body has no name outside it.
+    if (!isTensor && term.map.getNumResults() != 0)
+      return failure();
+    return Poly::atom(leaf(term.value, term.map));
+  };
+
+  FailureOr<Poly> result = failure();
+  Step step = stopAt.contains(term.value) ? Step{} : viewStep(term);
+  auto operand = [&](unsigned i) { return build(step.operands[i]); };
+  switch (step.kind) {
+  case StepKind::Leaf:
+    result = leafPoly();
+    break;
+  case StepKind::Const:
+    result = Poly::constant(step.constant);
+    break;
+  case StepKind::Identity:
+  case StepKind::Ext:
+    result = operand(0);
+    break;
+  case StepKind::Trunc:
+    result = operand(0);
+    if (succeeded(result))
+      truncs.push_back({*result, step.type});
+    break;
+  case StepKind::Add:
+  case StepKind::Sub:
+  case StepKind::Mul:
+  case StepKind::Div: {
+    FailureOr<Poly> a = operand(0), b = operand(1);
+    if (failed(a) || failed(b))
+      break;
+    if (step.kind == StepKind::Add)
+      result = add(*a, *b);
+    else if (step.kind == StepKind::Sub)
+      result = sub(*a, *b);
+    else if (step.kind == StepKind::Mul)
+      result = mul(*a, *b);
+    else if (!b->isZero())
+      result = mul(*a, inverse(*b, n));
+    break;
+  }
+  case StepKind::Neg:
+    if (FailureOr<Poly> a = operand(0); succeeded(a))
+      result = scale(*a, -1.0);
+    break;
+  case StepKind::Sqrt:
+    if (FailureOr<Poly> a = operand(0); succeeded(a))
+      result = sqrt(*a, n);
+    break;
+  case StepKind::Rsqrt:
+    if (FailureOr<Poly> a = operand(0); succeeded(a))
+      result = inverse(sqrt(*a, n), n);
+    break;
+  case StepKind::Recip:
+    if (FailureOr<Poly> a = operand(0); succeeded(a) && !a->isZero())
+      result = inverse(*a, n);
+    break;
+  case StepKind::Pow:
+    if (FailureOr<Poly> a = operand(0); succeeded(a))
+      result = power(*a, step.constant, n);
+    break;
+  case StepKind::Sum:
+    if (FailureOr<Poly> a = operand(0); succeeded(a))
+      result = sum(*a, n, step.reducedSizes, step.reducedSources);
+    break;
+  case StepKind::Size:
+    result = Poly::atom(size(step.sizeOf, step.dim));
+    break;
+  }
+  // A step we cannot express: the value is an opaque input, if it can be
+  // named (a tensor, or a scalar outside any body).
+  if (failed(result) && step.kind != StepKind::Leaf)
+    result = leafPoly();
+  if (succeeded(result)) {
+    if (step.kind != StepKind::Leaf && step.op)
+      expandedOps.insert(step.op);
+    if (isTensor) {
+      visited.insert({term.value, Visit{term.map, *result}});
+      representatives.try_emplace(key(*result), term);
+    }
+    memo[memoKey] = *result;
+  } else {
+    memo[memoKey] = std::nullopt;
+  }
+  return result;
+}
