@@ -82,6 +82,15 @@ Value reshapeTo(OpBuilder &b, Location loc, Value value,
   if (type.getShape() == shape)
     return value;
   auto target = RankedTensorType::get(shape, type.getElementType());
+  // Reuse an identical reshape before this point, so that ops raised from
+  // the same values get the same operands (and gradients merge).
+  Block *block = b.getInsertionBlock();
+  for (Operation *user : value.getUsers())
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user) &&
+        user->getResult(0).getType() == target &&
+        user->getBlock() == block && b.getInsertionPoint() != block->end() &&
+        user->isBeforeInBlock(&*b.getInsertionPoint()))
+      return user->getResult(0);
   if (target.getRank() == 0 || type.getRank() == 0) {
     SmallVector<ReassociationIndices> none;
     if (type.getRank() > 0)
@@ -697,6 +706,607 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
   }
 };
 
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+/// Which gradient a root computes.
+enum class GradKind { Dx, Dgamma, Dbeta };
+
+struct GradMatch {
+  bool isLayer = false;
+  GradKind kind = GradKind::Dx;
+  Value root, dy, x;
+  unsigned numNormalized = 0;
+  Term rstd, mean;
+  std::optional<Term> gamma;
+  double gammaOffset = 0.0;
+  /// Context dims of `rstd`/`mean` terms and which of them are the rows.
+  unsigned statsBegin = 0, statsEnd = 0;
+};
+
+/// The tensors multiplied together in `t` (through products, differences
+/// and reads), the candidates for dy and x.
+void collectFactors(Term t, SmallVectorImpl<Value> &out, unsigned depth = 0) {
+  if (depth > 12)
+    return;
+  t = peel(t);
+  Step s = viewStep(t);
+  if (s.kind == StepKind::Mul || s.kind == StepKind::Sub ||
+      s.kind == StepKind::Add) {
+    for (const Term &operand : s.operands)
+      collectFactors(operand, out, depth + 1);
+    return;
+  }
+  if (s.kind == StepKind::Neg) {
+    collectFactors(s.operands[0], out, depth + 1);
+    return;
+  }
+  if (isa<RankedTensorType>(t.value.getType()) &&
+      !llvm::is_contained(out, t.value))
+    out.push_back(t.value);
+}
+
+/// The sums under `root` and, for each, the tensors multiplied in it.
+SmallVector<Value> findGradientFactors(Value root) {
+  SmallVector<Value> factors;
+  auto type = getFloatTensorType(root);
+  if (!type)
+    return factors;
+  SmallVector<Term> stack{{root, AffineMap::getMultiDimIdentityMap(
+                                     type.getRank(), root.getContext())}};
+  std::set<std::pair<void *, const void *>> seen;
+  unsigned budget = 256;
+  while (!stack.empty() && budget--) {
+    Term t = stack.pop_back_val();
+    if (!seen.insert({t.value.getAsOpaquePointer(),
+                      t.map.getAsOpaquePointer()})
+             .second)
+      continue;
+    Step s = viewStep(t);
+    if (s.kind == StepKind::Sum) {
+      collectFactors(s.operands[0], factors);
+      continue;
+    }
+    for (const Term &operand : s.operands)
+      stack.push_back(operand);
+  }
+  // dy and x have the largest rank of the factors.
+  int64_t rank = 0;
+  for (Value v : factors)
+    rank = std::max(rank, cast<RankedTensorType>(v.getType()).getRank());
+  llvm::erase_if(factors, [&](Value v) {
+    return cast<RankedTensorType>(v.getType()).getRank() != rank ||
+           !getFloatTensorType(v);
+  });
+  if (factors.size() > 4)
+    factors.resize(4);
+  return factors;
+}
+
+/// `x` read at the rows of the context's dims [0, rows) and the normalized
+/// dims at [colsBegin, colsBegin + k).
+AffineMap fullMap(MLIRContext *ctx, unsigned numDims, unsigned rowsBegin,
+                  unsigned numRows, unsigned colsBegin, unsigned k) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < numRows; ++i)
+    exprs.push_back(getAffineDimExpr(rowsBegin + i, ctx));
+  for (unsigned i = 0; i < k; ++i)
+    exprs.push_back(getAffineDimExpr(colsBegin + i, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+/// Splits monomial `m` into its factors that depend only on `mask` dims and
+/// the rest.
+std::pair<Monomial, Monomial> splitBy(const NormalFormBuilder &b,
+                                      const Monomial &m, uint64_t mask) {
+  Monomial in, out;
+  for (auto e : m)
+    ((b.getAtom(e.first).deps & ~mask) == 0 ? in : out).push_back(e);
+  return {in, out};
+}
+
+Poly monomialPoly(const Monomial &m, double c = 1.0) {
+  Poly p;
+  p.terms[m] = c;
+  return p;
+}
+
+/// The statistics of a gradient as values: `r` (and `m`) are normal forms
+/// in a context whose dims [begin, end) are the rows.
+std::optional<Term> statValue(const NormalFormBuilder &b, const Poly &p,
+                              unsigned begin, unsigned end) {
+  std::optional<Term> t = b.representative(p);
+  if (!t)
+    return std::nullopt;
+  auto type = cast<ShapedType>(t->value.getType());
+  if (!type.getElementType().isF32() ||
+      !getProjectedShape(t->map, type, begin, end))
+    return std::nullopt;
+  return t;
+}
+
+/// dgamma = Σ_rows dy · x̂ or dbeta = Σ_rows dy, the root having the
+/// normalized shape (unit dims allowed).
+FailureOr<GradMatch> matchWeightGrad(Value root, Value dy, Value x,
+                                     bool isLayer, std::string &why) {
+  auto rootType = getFloatTensorType(root);
+  auto xType = getFloatTensorType(x);
+  if (!rootType || !xType || cast<ShapedType>(dy.getType()).getShape() !=
+                                 xType.getShape())
+    return failure();
+  MLIRContext *ctx = root.getContext();
+  unsigned rho = rootType.getRank(), r = xType.getRank();
+  NormalFormBuilder b({dy, x});
+  FailureOr<Poly> p = b.build(root);
+  if (failed(p))
+    return failure();
+  // P = Σ_rows(...): one Σ atom (rms; dbeta) or two (layer dgamma).
+  GradMatch m;
+  m.root = root;
+  m.dy = dy;
+  m.x = x;
+  m.isLayer = isLayer;
+  for (const auto &[mono, c] : p->terms) {
+    if (mono.size() != 1 || mono[0].second != 1 ||
+        b.getAtom(mono[0].first).kind != AtomKind::Sum)
+      return failure();
+  }
+  Atom first = b.getAtom(p->terms.begin()->first[0].first);
+  unsigned numRows = first.reducedSizes.size();
+  if (numRows == 0 || numRows >= r)
+    return failure();
+  unsigned k = r - numRows;
+  // The root reads the normalized dims: rho dims of which k are not unit.
+  std::optional<SmallVector<int64_t>> colShape = getProjectedShape(
+      AffineMap::getMultiDimIdentityMap(rho, ctx), rootType, 0, rho);
+  (void)colShape;
+  SmallVector<unsigned> colDims;
+  for (unsigned d = 0; d < rho; ++d)
+    if (rootType.getDimSize(d) != 1 || rho == k)
+      colDims.push_back(d);
+  if (colDims.size() != k)
+    return failure();
+  // dy and x read in the Σ's context: rows are the summed dims.
+  unsigned n = rho + numRows;
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < numRows; ++i)
+    exprs.push_back(getAffineDimExpr(rho + i, ctx));
+  for (unsigned d : colDims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  AffineMap readMap = AffineMap::get(n, 0, exprs, ctx);
+  AtomId DY = b.leaf(dy, readMap), X = b.leaf(x, readMap);
+  uint64_t rowMask = dimMask(rho, n);
+  SmallVector<int64_t> sizes;
+  SmallVector<std::pair<Value, int64_t>> sources;
+  for (unsigned i = 0; i < numRows; ++i) {
+    sizes.push_back(xType.getDimSize(i));
+    sources.push_back({canonicalShapeSource(x), i});
+  }
+  auto sumRows = [&](const Poly &inner) {
+    return b.sum(inner, rho, sizes, sources);
+  };
+  // dbeta = Σ dy.
+  if (b.equal(*p, sumRows(Poly::atom(DY)))) {
+    // dbeta does not say which x and statistics: the caller takes them
+    // from a dx or dgamma of the same dy.
+    m.kind = GradKind::Dbeta;
+    m.numNormalized = k;
+    m.x = Value();
+    return m;
+  }
+  // dgamma = Σ dy · (x − mean) · rstd: find rstd (and mean) in the inner
+  // monomial that has dy · x.
+  const Atom &sumAtom = first; // A copy: building atoms moves the table.
+  for (const auto &[mono, c] : sumAtom.inner.terms) {
+    if (!llvm::is_contained(mono, std::make_pair(DY, 1)) ||
+        !llvm::is_contained(mono, std::make_pair(X, 1)))
+      continue;
+    Monomial rest;
+    for (auto e : mono)
+      if (e != std::make_pair(DY, 1) && e != std::make_pair(X, 1))
+        rest.push_back(e);
+    Poly rstd = monomialPoly(rest, c);
+    if (b.deps(rstd) & ~rowMask)
+      continue;
+    SmallVector<Poly> means;
+    if (isLayer) {
+      // mean: a row atom in the other Σ, or Σ x / N over the columns.
+      for (const auto &[mono2, c2] : p->terms)
+        for (const auto &[inner, ic] : b.getAtom(mono2[0].first).inner.terms)
+          if (!llvm::is_contained(inner, std::make_pair(X, 1)))
+            for (auto e : inner)
+              if (e.first != DY && !llvm::is_contained(rest, e))
+                means.push_back(Poly::atom(e.first, e.second));
+    } else {
+      means.push_back(Poly());
+    }
+    for (const Poly &mean : means) {
+      Poly xhat = b.mul(b.sub(Poly::atom(X), mean), rstd);
+      if (!b.equal(*p, sumRows(b.mul(Poly::atom(DY), xhat))))
+        continue;
+      std::optional<Term> rstdValue = statValue(b, rstd, rho, n);
+      std::optional<Term> meanValue =
+          isLayer ? statValue(b, mean, rho, n) : std::optional<Term>();
+      if (!rstdValue || (isLayer && !meanValue)) {
+        why = "rstd (or mean) is not available as a tensor";
+        continue;
+      }
+      m.kind = GradKind::Dgamma;
+      m.numNormalized = k;
+      m.rstd = *rstdValue;
+      if (meanValue)
+        m.mean = *meanValue;
+      m.statsBegin = rho;
+      m.statsEnd = n;
+      return m;
+    }
+  }
+  why = "not Σ_rows dy · x̂";
+  return failure();
+}
+
+/// dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)), g = dy · (γ + offset).
+FailureOr<GradMatch> matchDx(Value root, Value dy, Value x, bool isLayer,
+                             std::string &why) {
+  auto rootType = getFloatTensorType(root);
+  auto xType = getFloatTensorType(x);
+  if (!rootType || !xType || rootType != xType ||
+      cast<ShapedType>(dy.getType()).getShape() != xType.getShape())
+    return failure();
+  MLIRContext *ctx = root.getContext();
+  unsigned r = xType.getRank();
+  NormalFormBuilder b({dy, x});
+  FailureOr<Poly> p = b.build(root);
+  if (failed(p))
+    return failure();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(r, ctx);
+  AtomId DY = b.leaf(dy, id), X = b.leaf(x, id);
+  // k: the dims summed by the Σ atoms of dx.
+  unsigned k = 0;
+  for (const auto &[mono, c] : p->terms)
+    for (auto [atomId, power] : mono)
+      if (b.getAtom(atomId).kind == AtomKind::Sum)
+        k = b.getAtom(atomId).reducedSizes.size();
+  if (k == 0 || k >= r)
+    return failure();
+  uint64_t rows = dimMask(0, r - k), cols = dimMask(r - k, r);
+  // rstd · G: the part of dx linear in dy alone.
+  Poly q;
+  for (const auto &[mono, c] : p->terms) {
+    if (!llvm::is_contained(mono, std::make_pair(DY, 1)) ||
+        llvm::any_of(mono, [&](auto e) {
+          return e.first == X ||
+                 b.getAtom(e.first).kind == AtomKind::Sum;
+        }))
+      continue;
+    Monomial rest;
+    for (auto e : mono)
+      if (e != std::make_pair(DY, 1))
+        rest.push_back(e);
+    q = b.add(q, monomialPoly(rest, c));
+  }
+  if (q.isZero()) {
+    why = "no rstd · dy term";
+    return failure();
+  }
+  auto [rowPart, colPart] = splitBy(b, q.terms.begin()->first, rows);
+  Poly rstd = monomialPoly(rowPart);
+  Poly g = b.mul(q, b.inverse(rstd, r));
+  if (b.deps(g) & ~cols) {
+    why = "the weight of dy is not per column";
+    return failure();
+  }
+  RowSum rs = makeRowSum(b, x, k);
+  AtomId DYe = b.leaf(dy, b.getAtom(rs.leafExt).map);
+  SmallVector<unsigned> toExt;
+  for (unsigned d = 0; d < r; ++d)
+    toExt.push_back(d < r - k ? d : r + (d - (r - k)));
+  Poly gExt = b.remap(g, toExt, r + k);
+  auto rowMean = [&](const Poly &inner) {
+    return b.mul(b.sum(inner, r, rs.sizes, rs.sources), rs.countInverse);
+  };
+  Poly gFull = b.mul(Poly::atom(DY), g);
+  Poly gExtFull = b.mul(Poly::atom(DYe), gExt);
+  SmallVector<Poly> means;
+  if (isLayer) {
+    means.push_back(rowMean(Poly::atom(rs.leafExt)));
+    for (const auto &[mono, c] : p->terms)
+      for (auto e : mono)
+        if (e.second == 1 && (b.getAtom(e.first).deps & ~rows) == 0 &&
+            b.getAtom(e.first).kind != AtomKind::Sum &&
+            !llvm::is_contained(rowPart, e))
+          means.push_back(Poly::atom(e.first));
+  } else {
+    means.push_back(Poly());
+  }
+  for (const Poly &mean : means) {
+    Poly meanExt = b.remap(mean, toExt, r + k);
+    Poly xhat = b.mul(b.sub(Poly::atom(X), mean), rstd);
+    Poly xhatExt = b.mul(b.sub(Poly::atom(rs.leafExt), meanExt),
+                         b.remap(rstd, toExt, r + k));
+    Poly inner = b.sub(gFull, b.mul(xhat, rowMean(b.mul(gExtFull, xhatExt))));
+    if (isLayer)
+      inner = b.sub(inner, rowMean(gExtFull));
+    Poly expected = b.mul(rstd, inner);
+    if (!b.equal(*p, expected))
+      continue;
+    GradMatch m;
+    m.isLayer = isLayer;
+    m.kind = GradKind::Dx;
+    m.root = root;
+    m.dy = dy;
+    m.x = x;
+    m.numNormalized = k;
+    m.statsBegin = 0;
+    m.statsEnd = r - k;
+    std::optional<Term> rstdValue = statValue(b, rstd, 0, r - k);
+    std::optional<Term> meanValue =
+        isLayer ? statValue(b, mean, 0, r - k) : std::optional<Term>();
+    if (!rstdValue || (isLayer && !meanValue)) {
+      why = "rstd (or mean) is not available as a tensor";
+      return failure();
+    }
+    m.rstd = *rstdValue;
+    if (meanValue)
+      m.mean = *meanValue;
+    // g = dy · (γ + offset).
+    bool ok = true;
+    for (const auto &[mono, c] : g.terms) {
+      if (mono.empty()) {
+        m.gammaOffset = c;
+        continue;
+      }
+      const Atom &a = b.getAtom(mono[0].first);
+      if (mono.size() != 1 || mono[0].second != 1 ||
+          std::abs(c - 1.0) > 1e-6 || a.kind != AtomKind::Leaf ||
+          !getProjectedShape(a.map, cast<ShapedType>(a.value.getType()),
+                             r - k, r) || m.gamma) {
+        ok = false;
+        break;
+      }
+      m.gamma = Term{a.value, a.map};
+    }
+    if (!m.gamma && std::abs(m.gammaOffset - 1.0) < 1e-6)
+      m.gammaOffset = 0.0;
+    else if (!m.gamma)
+      ok = false;
+    if (!ok) {
+      why = "the weight of dy is not γ, γ + offset or 1";
+      return failure();
+    }
+    return m;
+  }
+  why = "not rstd · (g − mean(g) − x̂ · mean(g · x̂))";
+  return failure();
+}
+
+FailureOr<GradMatch> matchGradAt(Value root, std::string &why) {
+  SmallVector<Value> factors = findGradientFactors(root);
+  if (factors.size() == 1) {
+    FailureOr<GradMatch> m =
+        matchWeightGrad(root, factors[0], factors[0], false, why);
+    if (succeeded(m) && m->kind == GradKind::Dbeta)
+      return m;
+  }
+  if (factors.size() < 2) {
+    why = "no sum of a product of dy and x under it";
+    return failure();
+  }
+  for (Value dy : factors)
+    for (Value x : factors) {
+      if (dy == x)
+        continue;
+      for (bool isLayer : {false, true}) {
+        FailureOr<GradMatch> m = matchDx(root, dy, x, isLayer, why);
+        if (succeeded(m))
+          return m;
+        m = matchWeightGrad(root, dy, x, isLayer, why);
+        if (succeeded(m))
+          return m;
+      }
+    }
+  return failure();
+}
+
+/// Creates the gradient op for one raised root: only its output.
+struct RaiseNormGradient final : RewritePattern {
+  RaiseNormGradient(MLIRContext *ctx, bool report)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx),
+        report(report) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (isa<NormOpInterface>(op) ||
+        isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()))
+      return failure();
+    // Every result (a generic may compute dgamma and dbeta together).
+    SmallVector<std::pair<Value, GradMatch>> matches;
+    for (Value result : op->getResults()) {
+      std::string why;
+      if (!getFloatTensorType(result) || result.use_empty())
+        continue;
+      FailureOr<GradMatch> m = matchGradAt(result, why);
+      if (succeeded(m))
+        matches.push_back({result, *m});
+    }
+    if (matches.empty())
+      return rewriter.notifyMatchFailure(op, "no gradient");
+    Location loc = op->getLoc();
+    rewriter.setInsertionPoint(op);
+    bool changed = false;
+    for (auto &[result, m] : matches) {
+      // dbeta: x and the statistics of a dx/dgamma of the same dy.
+      Value x = m.x, rstd, mean;
+      bool isLayer = m.isLayer;
+      if (m.kind == GradKind::Dbeta) {
+        const GradMatch *sibling = nullptr;
+        for (auto &[other, om] : matches)
+          if (om.kind != GradKind::Dbeta && om.dy == m.dy)
+            sibling = &om;
+        if (sibling) {
+          x = sibling->x;
+          isLayer = sibling->isLayer;
+          rstd = statOperand(rewriter, loc, *sibling, sibling->rstd);
+          if (isLayer)
+            mean = statOperand(rewriter, loc, *sibling, sibling->mean);
+        } else {
+          for (Operation *user : m.dy.getUsers()) {
+            if (auto g = dyn_cast<RmsNormGradOp>(user);
+                g && g.getDy() == m.dy && g->getBlock() == op->getBlock() &&
+                g->isBeforeInBlock(op)) {
+              x = g.getX(), rstd = g.getRstd(), isLayer = false;
+            } else if (auto g = dyn_cast<LayerNormGradOp>(user);
+                       g && g.getDy() == m.dy &&
+                       g->getBlock() == op->getBlock() &&
+                       g->isBeforeInBlock(op)) {
+              x = g.getX(), rstd = g.getRstd(), mean = g.getMean();
+              isLayer = true;
+            }
+          }
+        }
+        if (!x)
+          continue;
+      } else {
+        rstd = statOperand(rewriter, loc, m, m.rstd);
+        if (isLayer)
+          mean = statOperand(rewriter, loc, m, m.mean);
+      }
+      auto xType = cast<RankedTensorType>(x.getType());
+      unsigned r = xType.getRank(), k = m.numNormalized;
+      Value gamma;
+      if (m.gamma)
+        gamma = reshapeTo(rewriter, loc, m.gamma->value,
+                          *getProjectedShape(m.gamma->map,
+                                             cast<ShapedType>(
+                                                 m.gamma->value.getType()),
+                                             r - k, r));
+      Value dx, dgamma, dbeta;
+      Value init =
+          m.kind == GradKind::Dx
+              ? emptyOf(rewriter, loc, x, range(0, r), xType.getElementType())
+              : emptyOf(rewriter, loc, x, range(r - k, r),
+                        rewriter.getF32Type());
+      (m.kind == GradKind::Dx       ? dx
+       : m.kind == GradKind::Dgamma ? dgamma
+                                    : dbeta) = init;
+      Operation *gradOp;
+      if (isLayer)
+        gradOp = LayerNormGradOp::create(
+            rewriter, loc, TypeRange{init.getType()}, m.dy, x, mean, rstd,
+            gamma, dx, dgamma, dbeta, r - k, APFloat(m.gammaOffset),
+            TypeAttr());
+      else
+        gradOp = RmsNormGradOp::create(
+            rewriter, loc, TypeRange{init.getType()}, m.dy, x, rstd, gamma,
+            dx, dgamma, dbeta, r - k, APFloat(m.gammaOffset), TypeAttr());
+      Value value = gradOp->getResult(0);
+      auto rootType = cast<RankedTensorType>(result.getType());
+      if (m.kind != GradKind::Dx) {
+        value = reshapeTo(rewriter, loc, value, rootType.getShape());
+        if (rootType.getElementType() != rewriter.getF32Type())
+          value = arith::TruncFOp::create(rewriter, loc, rootType, value);
+      }
+      if (report)
+        gradOp->emitRemark() << "raised "
+                             << (m.kind == GradKind::Dx       ? "dx"
+                                 : m.kind == GradKind::Dgamma ? "dgamma"
+                                                              : "dbeta")
+                             << " into " << gradOp->getName();
+      rewriter.replaceAllUsesWith(result, value);
+      changed = true;
+    }
+    return success(changed);
+  }
+
+  static Value statOperand(OpBuilder &b, Location loc, const GradMatch &m,
+                           const Term &t) {
+    auto type = cast<ShapedType>(t.value.getType());
+    return reshapeTo(b, loc, t.value,
+                     *getProjectedShape(t.map, type, m.statsBegin,
+                                        m.statsEnd));
+  }
+
+  bool report;
+};
+
+/// Two gradient ops of the same dy, x and statistics with different
+/// outputs become one.
+template <typename OpTy>
+struct MergeNormGradients final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  static SmallVector<Value> stats(OpTy op) {
+    if constexpr (std::is_same_v<OpTy, LayerNormGradOp>)
+      return {op.getMean(), op.getRstd()};
+    else
+      return {op.getRstd()};
+  }
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    for (Operation *user : op.getDy().getUsers()) {
+      auto other = dyn_cast<OpTy>(user);
+      if (!other || other == op || other->getBlock() != op->getBlock() ||
+          !op->isBeforeInBlock(other) || other.getX() != op.getX() ||
+          other.getDy() != op.getDy() || stats(other) != stats(op) ||
+          other.getAxis() != op.getAxis())
+        continue;
+      if ((op.getDx() && other.getDx()) ||
+          (op.getDgamma() && other.getDgamma()) ||
+          (op.getDbeta() && other.getDbeta()))
+        continue;
+      if (op.getGamma() && other.getGamma() &&
+          (op.getGamma() != other.getGamma() ||
+           op.getGammaOffset() != other.getGammaOffset()))
+        continue;
+      OpTy withGamma = op.getGamma() ? op : other;
+      // Build the merged op where the later one is.
+      rewriter.setInsertionPoint(other);
+      Value dx = op.getDx() ? op.getDx() : other.getDx();
+      Value dgamma = op.getDgamma() ? op.getDgamma() : other.getDgamma();
+      Value dbeta = op.getDbeta() ? op.getDbeta() : other.getDbeta();
+      SmallVector<Type> types;
+      for (Value v : {dx, dgamma, dbeta})
+        if (v)
+          types.push_back(v.getType());
+      OpTy merged;
+      if constexpr (std::is_same_v<OpTy, LayerNormGradOp>)
+        merged = LayerNormGradOp::create(
+            rewriter, other.getLoc(), types, op.getDy(), op.getX(),
+            op.getMean(), op.getRstd(), withGamma.getGamma(), dx, dgamma,
+            dbeta, op.getAxisAttr(), withGamma.getGammaOffsetAttr(),
+            op.getAccTypeAttr());
+      else
+        merged = RmsNormGradOp::create(
+            rewriter, other.getLoc(), types, op.getDy(), op.getX(),
+            op.getRstd(), withGamma.getGamma(), dx, dgamma, dbeta,
+            op.getAxisAttr(), withGamma.getGammaOffsetAttr(),
+            op.getAccTypeAttr());
+      // Results in order dx, dgamma, dbeta; map each old result.
+      auto resultFor = [&](OpTy old) {
+        SmallVector<Value> values;
+        unsigned next = 0;
+        for (Value v : {dx, dgamma, dbeta}) {
+          if (!v)
+            continue;
+          Value oldInit = v == dx ? old.getDx()
+                          : v == dgamma ? old.getDgamma()
+                                        : old.getDbeta();
+          if (oldInit == v)
+            values.push_back(merged->getResult(next));
+          ++next;
+        }
+        return values;
+      };
+      rewriter.replaceOp(op, resultFor(op));
+      rewriter.replaceOp(other, resultFor(other));
+      return success();
+    }
+    return failure();
+  }
+};
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -754,7 +1364,11 @@ void mlir::norm::populateNormFuseResidualPatterns(RewritePatternSet &patterns) {
 }
 
 void mlir::norm::populateNormRaiseGradientPatterns(RewritePatternSet &patterns,
-                                                   bool report) {}
+                                                   bool report) {
+  patterns.add<RaiseNormGradient>(patterns.getContext(), report);
+  patterns.add<MergeNormGradients<RmsNormGradOp>,
+               MergeNormGradients<LayerNormGradOp>>(patterns.getContext());
+}
 
 void mlir::norm::populateNormFusePatterns(RewritePatternSet &patterns,
                                           bool report) {
