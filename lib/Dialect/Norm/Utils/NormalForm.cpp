@@ -451,10 +451,12 @@ static uint64_t lowMask(unsigned n) {
 
 std::string NormalFormBuilder::key(const Poly &p) const {
   std::string s;
+  char buffer[32];
   for (const auto &[mono, c] : p.terms) {
     for (auto [id, power] : mono)
-      s += llvm::formatv("a{0}^{1}*", id, power).str();
-    s += llvm::formatv("{0:e4};", c).str();
+      s += "a" + std::to_string(id) + "^" + std::to_string(power) + "*";
+    std::snprintf(buffer, sizeof(buffer), "%.5e;", c);
+    s += buffer;
   }
   return s;
 }
@@ -577,10 +579,21 @@ Poly NormalFormBuilder::mulMonomial(const Monomial &a, const Monomial &b,
 }
 
 Poly NormalFormBuilder::mul(const Poly &a, const Poly &b) {
+  // Accumulate in place: products of long sums stay linear in their size.
   Poly r;
+  std::map<Monomial, double> largest;
   for (const auto &[ma, ca] : a.terms)
     for (const auto &[mb, cb] : b.terms)
-      r = add(r, mulMonomial(ma, mb, ca * cb));
+      for (const auto &[m, c] : mulMonomial(ma, mb, ca * cb).terms) {
+        r.terms[m] += c;
+        largest[m] = std::max(largest[m], std::abs(c));
+      }
+  for (auto it = r.terms.begin(); it != r.terms.end();) {
+    if (std::abs(it->second) <= 1e-9 * largest[it->first])
+      it = r.terms.erase(it);
+    else
+      ++it;
+  }
   return r;
 }
 
@@ -844,9 +857,15 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
   unsigned n = term.map.getNumDims();
   bool isTensor = isa<ShapedType>(term.value.getType());
   auto leafPoly = [&]() -> FailureOr<Poly> {
-    // A scalar inside a linalg body has no name outside it.
-    if (!isTensor && term.map.getNumResults() != 0)
-      return failure();
+    if (!isTensor && term.map.getNumResults() != 0) {
+      // A scalar computed inside a linalg body has no name outside it; one
+      // defined outside (a runtime eps) is the same at every point.
+      Region *region = Value(term.value).getParentRegion();
+      if (region && isa<linalg::LinalgOp>(region->getParentOp()))
+        return failure();
+      return Poly::atom(leaf(term.value,
+                             AffineMap::get(n, 0, {}, term.value.getContext())));
+    }
     return Poly::atom(leaf(term.value, term.map));
   };
 
@@ -919,11 +938,15 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
   if (failed(result) && step.kind != StepKind::Leaf)
     result = leafPoly();
   if (succeeded(result)) {
-    if (step.kind != StepKind::Leaf && step.op)
+    // Constants and sizes may be shared with anything: not part of a match.
+    if (step.kind != StepKind::Leaf && step.kind != StepKind::Const &&
+        step.kind != StepKind::Size && step.op)
       expandedOps.insert(step.op);
     if (isTensor) {
       visited.insert({term.value, Visit{term.map, *result}});
-      representatives.try_emplace(key(*result), term);
+      // Statistics (rstd, mean) are small polynomials; skip keying the rest.
+      if (result->terms.size() <= 2)
+        representatives.try_emplace(key(*result), term);
     }
     memo[memoKey] = *result;
   } else {

@@ -1,0 +1,247 @@
+// RUN: norm-opt %s --norm-fuse=report -split-input-file -verify-diagnostics | FileCheck %s
+// What is not a norm is never raised. Near misses (a sqrt of a sum of
+// squares whose expression is not a norm) get a remark naming the step.
+
+// Batch-norm inference: rsqrt of per-channel running statistics, no
+// reduction over x.
+// CHECK-LABEL: func.func @batch_norm_inference
+// CHECK-NOT: norm.
+func.func @batch_norm_inference(%x: tensor<8x16xf32>, %mean: tensor<16xf32>, %var: tensor<16xf32>) -> tensor<8x16xf32> {
+  %eps = arith.constant dense<1.0e-5> : tensor<16xf32>
+  %e = tensor.empty() : tensor<8x16xf32>
+  %v = arith.addf %var, %eps : tensor<16xf32>
+  %r = math.rsqrt %v : tensor<16xf32>
+  %mb = linalg.broadcast ins(%mean : tensor<16xf32>) outs(%e : tensor<8x16xf32>) dimensions = [0]
+  %rb = linalg.broadcast ins(%r : tensor<16xf32>) outs(%e : tensor<8x16xf32>) dimensions = [0]
+  %d = arith.subf %x, %mb : tensor<8x16xf32>
+  %y = arith.mulf %d, %rb : tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
+
+// -----
+
+// Batch-norm statistics: mean and variance over the batch (dim 0), not over
+// the normalized dim.
+// CHECK-LABEL: func.func @batch_norm_statistics
+// CHECK-NOT: norm.
+func.func @batch_norm_statistics(%x: tensor<8x16xf32>) -> tensor<8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<1.25e-01> : tensor<16xf32>
+  %eps = arith.constant dense<1.0e-5> : tensor<16xf32>
+  %e = tensor.empty() : tensor<8x16xf32>
+  %ec = tensor.empty() : tensor<16xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%ec : tensor<16xf32>) -> tensor<16xf32>
+  %s = linalg.reduce ins(%x : tensor<8x16xf32>) outs(%z : tensor<16xf32>) dimensions = [0]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %mean = arith.mulf %s, %inv : tensor<16xf32>
+  %mb = linalg.broadcast ins(%mean : tensor<16xf32>) outs(%e : tensor<8x16xf32>) dimensions = [0]
+  %d = arith.subf %x, %mb : tensor<8x16xf32>
+  %sq = arith.mulf %d, %d : tensor<8x16xf32>
+  %vs = linalg.reduce ins(%sq : tensor<8x16xf32>) outs(%z : tensor<16xf32>) dimensions = [0]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %var = arith.mulf %vs, %inv : tensor<16xf32>
+  %v = arith.addf %var, %eps : tensor<16xf32>
+  %r = math.rsqrt %v : tensor<16xf32>
+  %rb = linalg.broadcast ins(%r : tensor<16xf32>) outs(%e : tensor<8x16xf32>) dimensions = [0]
+  // expected-remark @+1 {{not raised}}
+  %y = arith.mulf %d, %rb : tensor<8x16xf32>
+  return %y : tensor<8x16xf32>
+}
+
+// -----
+
+// Softmax: a max and a sum of exponentials, no square.
+// CHECK-LABEL: func.func @softmax
+// CHECK-NOT: norm.
+func.func @softmax(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %zm = linalg.fill ins(%ninf : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %m = linalg.reduce ins(%x : tensor<4x32xf32>) outs(%zm : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.maximumf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %mb = linalg.broadcast ins(%m : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  %d = arith.subf %x, %mb : tensor<4x32xf32>
+  %ex = math.exp %d : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%ex : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %sb = linalg.broadcast ins(%s : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  %y = arith.divf %ex, %sb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// An RMS statistic over dim 1 of a rank-3 tensor, broadcast back along it:
+// not the trailing dims.
+// CHECK-LABEL: func.func @reduce_middle_dim
+// CHECK-NOT: norm.
+func.func @reduce_middle_dim(%x: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<1.25e-01> : tensor<2x16xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<2x16xf32>
+  %e = tensor.empty() : tensor<2x8x16xf32>
+  %er = tensor.empty() : tensor<2x16xf32>
+  %sq = arith.mulf %x, %x : tensor<2x8x16xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<2x16xf32>) -> tensor<2x16xf32>
+  %s = linalg.reduce ins(%sq : tensor<2x8x16xf32>) outs(%z : tensor<2x16xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<2x16xf32>
+  %v = arith.addf %m, %eps : tensor<2x16xf32>
+  %r = math.rsqrt %v : tensor<2x16xf32>
+  %rb = linalg.broadcast ins(%r : tensor<2x16xf32>) outs(%e : tensor<2x8x16xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised}}
+  %y = arith.mulf %x, %rb : tensor<2x8x16xf32>
+  return %y : tensor<2x8x16xf32>
+}
+
+// -----
+
+// eps added outside the square root: x / (sqrt(mean(x²)) + eps).
+// CHECK-LABEL: func.func @eps_outside_sqrt
+// CHECK-NOT: norm.
+func.func @eps_outside_sqrt(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<3.125e-02> : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<4xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<4xf32>
+  %q = math.sqrt %m : tensor<4xf32>
+  %v = arith.addf %q, %eps : tensor<4xf32>
+  %vb = linalg.broadcast ins(%v : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: no 1/sqrt of a row statistic multiplies x}}
+  %y = arith.divf %x, %vb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// The mean divides by 64 but the row has 32 elements.
+// CHECK-LABEL: func.func @wrong_count
+// CHECK-NOT: norm.
+func.func @wrong_count(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<1.5625e-02> : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<4xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<4xf32>
+  %v = arith.addf %m, %eps : tensor<4xf32>
+  %r = math.rsqrt %v : tensor<4xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: the statistic under the sqrt is not the mean square of x}}
+  %y = arith.mulf %x, %rb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// x² is also returned: the norm op cannot provide it.
+// CHECK-LABEL: func.func @intermediate_used_outside
+// CHECK-NOT: norm.
+func.func @intermediate_used_outside(%x: tensor<4x32xf32>) -> (tensor<4x32xf32>, tensor<4x32xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<3.125e-02> : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<4xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<4xf32>
+  %v = arith.addf %m, %eps : tensor<4xf32>
+  %r = math.rsqrt %v : tensor<4xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: the intermediate}}
+  %y = arith.mulf %x, %rb : tensor<4x32xf32>
+  return %y, %sq : tensor<4x32xf32>, tensor<4x32xf32>
+}
+
+// -----
+
+// Mean of squares but no rsqrt: x · mean(x²) is not a norm.
+// CHECK-LABEL: func.func @no_rsqrt
+// CHECK-NOT: norm.
+func.func @no_rsqrt(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %sb = linalg.broadcast ins(%s : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: no 1/sqrt of a row statistic multiplies x}}
+  %y = arith.mulf %x, %sb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// Known limitation: eps as a runtime scalar. Norm ops take eps as an
+// attribute, so the norm is left as written, with a remark.
+// CHECK-LABEL: func.func @runtime_eps
+// CHECK-NOT: norm.
+func.func @runtime_eps(%x: tensor<4x32xf32>, %eps: f32) -> tensor<4x32xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant 3.125e-02 : f32
+  %e = tensor.empty() : tensor<4x32xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %r = linalg.map ins(%s : tensor<4xf32>) outs(%er : tensor<4xf32>)
+    (%a: f32, %unused: f32) {
+      %0 = arith.mulf %a, %inv : f32
+      %1 = arith.addf %0, %eps : f32
+      %2 = math.rsqrt %1 : f32
+      linalg.yield %2 : f32
+    }
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: eps is a runtime value; norm ops take eps as an attribute}}
+  %y = arith.mulf %x, %rb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
