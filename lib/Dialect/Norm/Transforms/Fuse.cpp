@@ -107,25 +107,22 @@ Value reshapeTo(OpBuilder &b, Location loc, Value value,
   return tensor::ExpandShapeOp::create(b, loc, target, value, *reassoc);
 }
 
-/// tensor.empty with the sizes of `like`'s dims `dims` and `elementType`.
-Value emptyOf(OpBuilder &b, Location loc, Value like, ArrayRef<int64_t> dims,
-              Type elementType) {
-  auto type = cast<RankedTensorType>(like.getType());
+/// tensor.empty with the sizes of `like`'s dims [begin, end).
+Value emptyOf(OpBuilder &b, Location loc, Value like, int64_t begin,
+              int64_t end, Type elementType) {
   SmallVector<OpFoldResult> sizes;
-  for (int64_t d : dims) {
-    if (type.isDynamicDim(d))
-      sizes.push_back(tensor::DimOp::create(b, loc, like, d).getResult());
-    else
-      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-  }
+  for (int64_t d = begin; d < end; ++d)
+    sizes.push_back(tensor::getMixedSize(b, loc, like, d));
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
-SmallVector<int64_t> range(int64_t begin, int64_t end) {
-  SmallVector<int64_t> r;
-  for (int64_t i = begin; i < end; ++i)
-    r.push_back(i);
-  return r;
+/// The tensor `t` reads at the context dims [begin, end) (a weight at the
+/// normalized dims, a statistic at the rows), without its unit dims.
+Value projectedOperand(OpBuilder &b, Location loc, const Term &t,
+                       unsigned begin, unsigned end) {
+  auto type = cast<ShapedType>(t.value.getType());
+  return reshapeTo(b, loc, t.value,
+                   *getProjectedShape(t.map, type, begin, end));
 }
 
 std::string describe(Value v) {
@@ -200,7 +197,6 @@ SmallVector<Candidate> findForwardCandidates(Value root) {
     return candidates;
   SmallVector<Term> stack;
   std::set<std::pair<void *, const void *>> seen;
-  NormalFormBuilder unused;
   stack.push_back({root, AffineMap::getMultiDimIdentityMap(
                              rootType.getRank(), root.getContext())});
   unsigned budget = 256;
@@ -247,7 +243,7 @@ struct ForwardMatch {
   double gammaOffset = 0.0;
   RoundingMode rounding = RoundingMode::Once;
   /// Intermediates used outside the norm, replaced by the op's results.
-  SmallVector<std::pair<Value, Term>> rstdUses, meanUses;
+  SmallVector<Value> rstdUses, meanUses;
   unsigned numOps = 0;
 };
 
@@ -479,10 +475,10 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
         if (it != b.getVisited().end() && type && type.getElementType().isF32() &&
             getProjectedShape(it->second.map, type, 0, r - k)) {
           if (b.equal(it->second.poly, rstdPoly)) {
-            m.rstdUses.push_back({result, Term{result, it->second.map}});
+            m.rstdUses.push_back(result);
             provided = true;
           } else if (m.isLayer && b.equal(it->second.poly, mean)) {
-            m.meanUses.push_back({result, Term{result, it->second.map}});
+            m.meanUses.push_back(result);
             provided = true;
           }
         }
@@ -550,23 +546,17 @@ struct RaiseForwardNorm final : RewritePattern {
     auto xType = cast<RankedTensorType>(m.x.getType());
     auto rootType = cast<RankedTensorType>(m.root.getType());
     unsigned r = xType.getRank(), k = m.numNormalized;
-    SmallVector<int64_t> rows = range(0, r - k);
     Type f32 = rewriter.getF32Type();
     auto operandOf = [&](const std::optional<Term> &t) -> Value {
-      if (!t)
-        return Value();
-      auto type = cast<ShapedType>(t->value.getType());
-      SmallVector<int64_t> shape =
-          *getProjectedShape(t->map, type, r - k, r);
-      return reshapeTo(rewriter, loc, t->value, shape);
+      return t ? projectedOperand(rewriter, loc, *t, r - k, r) : Value();
     };
     Value gamma = operandOf(m.gamma), beta = operandOf(m.beta);
-    Value y = emptyOf(rewriter, loc, m.x, range(0, r),
-                      rootType.getElementType());
+    Value y = emptyOf(rewriter, loc, m.x, 0, r, rootType.getElementType());
     Value rstd = m.rstdUses.empty() ? Value()
-                                    : emptyOf(rewriter, loc, m.x, rows, f32);
-    Value mean = m.meanUses.empty() ? Value()
-                                    : emptyOf(rewriter, loc, m.x, rows, f32);
+                                    : emptyOf(rewriter, loc, m.x, 0, r - k, f32);
+    Value mean = m.meanUses.empty()
+                     ? Value()
+                     : emptyOf(rewriter, loc, m.x, 0, r - k, f32);
     SmallVector<Type> types{rootType};
     if (mean)
       types.push_back(mean.getType());
@@ -596,9 +586,8 @@ struct RaiseForwardNorm final : RewritePattern {
       if (rstd)
         rstdResult = op->getResult(1);
     }
-    auto replaceOutside = [&](ArrayRef<std::pair<Value, Term>> uses,
-                              Value result) {
-      for (auto &[value, term] : uses) {
+    auto replaceOutside = [&](ArrayRef<Value> uses, Value result) {
+      for (Value value : uses) {
         auto type = cast<RankedTensorType>(value.getType());
         Value v = reshapeTo(rewriter, loc, result, type.getShape());
         rewriter.replaceUsesWithIf(value, v, [&](OpOperand &use) {
@@ -676,9 +665,9 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
     Value residualOut;
     SmallVector<Type> types(op->getResultTypes());
     if (otherUses) {
-      residualOut = emptyOf(rewriter, loc, h,
-                            range(0, cast<ShapedType>(h.getType()).getRank()),
-                            cast<ShapedType>(h.getType()).getElementType());
+      auto hType = cast<ShapedType>(h.getType());
+      residualOut = emptyOf(rewriter, loc, h, 0, hType.getRank(),
+                            hType.getElementType());
       types.push_back(h.getType());
     }
     OpTy newOp;
@@ -859,9 +848,6 @@ FailureOr<GradMatch> matchWeightGrad(Value root, Value dy, Value x,
     return failure();
   unsigned k = r - numRows;
   // The root reads the normalized dims: rho dims of which k are not unit.
-  std::optional<SmallVector<int64_t>> colShape = getProjectedShape(
-      AffineMap::getMultiDimIdentityMap(rho, ctx), rootType, 0, rho);
-  (void)colShape;
   SmallVector<unsigned> colDims;
   for (unsigned d = 0; d < rho; ++d)
     if (rootType.getDimSize(d) != 1 || rho == k)
@@ -1175,19 +1161,14 @@ struct RaiseNormGradient final : RewritePattern {
       }
       auto xType = cast<RankedTensorType>(x.getType());
       unsigned r = xType.getRank(), k = m.numNormalized;
-      Value gamma;
-      if (m.gamma)
-        gamma = reshapeTo(rewriter, loc, m.gamma->value,
-                          *getProjectedShape(m.gamma->map,
-                                             cast<ShapedType>(
-                                                 m.gamma->value.getType()),
-                                             r - k, r));
+      Value gamma =
+          m.gamma ? projectedOperand(rewriter, loc, *m.gamma, r - k, r)
+                  : Value();
       Value dx, dgamma, dbeta;
       Value init =
           m.kind == GradKind::Dx
-              ? emptyOf(rewriter, loc, x, range(0, r), xType.getElementType())
-              : emptyOf(rewriter, loc, x, range(r - k, r),
-                        rewriter.getF32Type());
+              ? emptyOf(rewriter, loc, x, 0, r, xType.getElementType())
+              : emptyOf(rewriter, loc, x, r - k, r, rewriter.getF32Type());
       (m.kind == GradKind::Dx       ? dx
        : m.kind == GradKind::Dgamma ? dgamma
                                     : dbeta) = init;
@@ -1222,10 +1203,7 @@ struct RaiseNormGradient final : RewritePattern {
 
   static Value statOperand(OpBuilder &b, Location loc, const GradMatch &m,
                            const Term &t) {
-    auto type = cast<ShapedType>(t.value.getType());
-    return reshapeTo(b, loc, t.value,
-                     *getProjectedShape(t.map, type, m.statsBegin,
-                                        m.statsEnd));
+    return projectedOperand(b, loc, t, m.statsBegin, m.statsEnd);
   }
 
   bool report;

@@ -795,37 +795,6 @@ bool NormalFormBuilder::equal(const Poly &a, const Poly &b) const {
   return true;
 }
 
-std::string NormalFormBuilder::str(const Poly &p) const {
-  std::string s;
-  for (const auto &[mono, c] : p.terms) {
-    s += llvm::formatv(" + {0}", c).str();
-    for (auto [id, power] : mono) {
-      const Atom &a = atoms[id];
-      std::string name;
-      switch (a.kind) {
-      case AtomKind::Leaf: {
-        std::string v;
-        llvm::raw_string_ostream os(v);
-        a.value.printAsOperand(os, OpPrintingFlags());
-        name = v;
-        break;
-      }
-      case AtomKind::Size:
-        name = "N";
-        break;
-      case AtomKind::Sqrt:
-        name = "sqrt(" + str(a.inner) + ")";
-        break;
-      case AtomKind::Sum:
-        name = "sum(" + str(a.inner) + ")";
-        break;
-      }
-      s += "*" + name + (power == 1 ? "" : "^" + std::to_string(power));
-    }
-  }
-  return s;
-}
-
 std::optional<Term> NormalFormBuilder::representative(const Poly &p) const {
   auto it = representatives.find(key(p));
   if (it == representatives.end())

@@ -165,7 +165,6 @@ public:
   /// Equal up to a relative 1e-5 in each coefficient.
   bool equal(const Poly &a, const Poly &b) const;
   std::string key(const Poly &p) const;
-  std::string str(const Poly &p) const;
 
   /// Every value the last builds went through, with the map it was read at
   /// and its normal form (first map seen).
