@@ -96,4 +96,20 @@ void mlir::norm::registerNormPipelines() {
       "Compile norm ops (and linalg on tensors) to the LLVM dialect for CPUs: "
       "row-parallel tiles, vectorized rows, OpenMP threads",
       buildNormLowerToCPUPipeline);
+  // Registered by hand rather than through PassPipelineRegistration so that
+  // bad option values fail the pipeline instead of being ignored.
+  registerPassPipeline(
+      "norm-lower-to-nvvm",
+      "Compile norm ops (and linalg on tensors) for NVIDIA GPUs: specialized "
+      "row kernels, NVVM, PTX/cubin/fatbin, host code and C entry points",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)>) {
+        NormLowerToNVVMOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        return buildNormLowerToNVVMPipeline(pm, options);
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(NormLowerToNVVMOptions());
+      });
 }

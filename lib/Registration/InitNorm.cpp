@@ -9,6 +9,7 @@
 
 #include "mlir/IR/DialectRegistry.h"
 #include "norm/Dialect/Norm/IR/NormDialect.h"
+#include "norm/Conversion/Passes.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
 #include "norm/Pipelines/Pipelines.h"
 
@@ -18,5 +19,6 @@ void mlir::norm::registerNormDialect(DialectRegistry &registry) {
 
 void mlir::norm::registerNormPasses() {
   registerNormTransformsPasses();
+  registerNormConversionPasses();
   registerNormPipelines();
 }

@@ -16,6 +16,7 @@
 #define NORM_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "mlir/Support/LLVM.h"
 
 #include <string>
 
@@ -66,6 +67,63 @@ struct NormLowerToCPUOptions
 /// or sequential loops → LLVM dialect.
 void buildNormLowerToCPUPipeline(OpPassManager &pm,
                                  const NormLowerToCPUOptions &options);
+
+/// Options of `norm-lower-to-nvvm`.
+struct NormLowerToNVVMOptions
+    : public PassPipelineOptions<NormLowerToNVVMOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture (sm_<N>)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features (PTX ISA version)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimization level of kernels"),
+      llvm::cl::init(3)};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary embedded in the host module: ptx, cubin "
+                     "or fatbin"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<std::string> ptxasOptions{
+      *this, "ptxas-options",
+      llvm::cl::desc("Options passed to ptxas (cubin/fatbin)"),
+      llvm::cl::init("")};
+  PassOptions::Option<int64_t> vectorBytes{
+      *this, "vector-bytes",
+      llvm::cl::desc("Bytes per vector access along a row (16 = 128-bit)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> persistentBlocks{
+      *this, "persistent-blocks",
+      llvm::cl::desc("Blocks of the persistent gradient grid"),
+      llvm::cl::init(264)};
+  PassOptions::Option<int64_t> loopThreads{
+      *this, "loop-threads",
+      llvm::cl::desc("Threads per row of the kernels for a dynamic N"),
+      llvm::cl::init(256)};
+  PassOptions::Option<int64_t> genericThreads{
+      *this, "generic-threads",
+      llvm::cl::desc("Threads per block of the generic linalg path (split "
+                     "ops and other linalg)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<bool> entryPoints{
+      *this, "entry-points",
+      llvm::cl::desc("Add C entry points on device pointers and a CUDA "
+                     "stream (norm-gpu-entry-points)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> entryPrefix{
+      *this, "entry-prefix", llvm::cl::desc("Prefix of the C entry points"),
+      llvm::cl::init("norm_")};
+};
+
+/// Builds `norm-lower-to-nvvm` into `pm` (anchored on a builtin.module):
+/// split ops decomposed → one-shot bufferization → convert-norm-to-gpu
+/// (specialized row kernels) → the rest of linalg through parallel loops to
+/// gpu.launch → device allocations → C entry points → upstream
+/// `gpu-lower-to-nvvm-pipeline` (outlining, NVVM, gpu-module-to-binary,
+/// host code calling the mgpu* runtime). Fails on bad options.
+LogicalResult buildNormLowerToNVVMPipeline(
+    OpPassManager &pm, const NormLowerToNVVMOptions &options);
 
 /// Registers the norm pipelines with the global pass registry (norm-opt).
 void registerNormPipelines();

@@ -33,6 +33,7 @@ void NormDialect::initialize() {
 #include "norm/Dialect/Norm/IR/NormAttrs.cpp.inc"
       >();
   detail::attachTilingInterface(getContext());
+  detail::attachBufferizableOpInterface(getContext());
 }
 
 unsigned StatsLayoutAttr::getEntriesPerShard() const {

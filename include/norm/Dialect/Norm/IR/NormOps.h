@@ -60,6 +60,8 @@ OpTy cloneWithoutOperands(
 /// Attaches the `TilingInterface` external models to every norm op; called
 /// by `NormDialect::initialize`.
 void attachTilingInterface(MLIRContext *context);
+/// Attaches `BufferizableOpInterface` (one-shot bufferization) likewise.
+void attachBufferizableOpInterface(MLIRContext *context);
 } // namespace mlir::norm::detail
 
 #endif // NORM_DIALECT_NORM_IR_NORMOPS_H

@@ -195,4 +195,27 @@ def NormSetLLVMTargetPass : Pass<"norm-set-llvm-target"> {
   ];
 }
 
+def NormDropReturnedArgumentsPass
+    : Pass<"norm-drop-returned-arguments", "::mlir::ModuleOp"> {
+  let summary = "Drop function results that return an argument buffer";
+  let description = [{
+    After one-shot bufferization with `bufferize-function-boundaries`, a
+    function on tensors in destination style returns its output arguments'
+    buffers. Upstream `drop-equivalent-buffer-results` leaves public
+    functions alone, and the ownership-based deallocation then clones every
+    returned argument (a host-side copy, wrong for device buffers). This pass
+    drops every result that is, at every return, the same argument of the
+    function, in public functions too; calls in the module use the argument
+    they passed instead. The caller's buffer is where the output lands.
+
+    ```mlir
+    func.func @f(%x: memref<4xf32>, %y: memref<4xf32>) -> memref<4xf32> {
+      ... writes %y ...
+      return %y : memref<4xf32>
+    }
+    // becomes func.func @f(%x: memref<4xf32>, %y: memref<4xf32>)
+    ```
+  }];
+}
+
 #endif // NORM_DIALECT_NORM_TRANSFORMS_PASSES_TD

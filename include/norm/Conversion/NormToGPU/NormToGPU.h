@@ -1,0 +1,39 @@
+//===- NormToGPU.h - norm ops to gpu.launch kernels -------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NORM_CONVERSION_NORMTOGPU_NORMTOGPU_H
+#define NORM_CONVERSION_NORMTOGPU_NORMTOGPU_H
+
+#include <cstdint>
+
+namespace mlir {
+class RewritePatternSet;
+namespace norm {
+
+/// How norm ops map onto GPU kernels (see `convert-norm-to-gpu`).
+struct NormToGPUOptions {
+  /// Bytes per vector access along a row: 16 gives 128-bit loads/stores.
+  int64_t vectorBytes = 16;
+  /// Blocks of the persistent grid of the gradient kernels.
+  int64_t persistentBlocks = 264;
+  /// Threads per row of the kernels for a dynamic N.
+  int64_t loopThreads = 256;
+};
+
+/// Adds the patterns that rewrite rms_norm, layer_norm, rms_norm_grad and
+/// layer_norm_grad on memrefs into gpu.launch kernels.
+void populateNormToGPUConversionPatterns(RewritePatternSet &patterns,
+                                         const NormToGPUOptions &options = {});
+
+/// Adds the pattern that turns host-side memref.alloc/dealloc (outside
+/// gpu.launch bodies) into gpu.alloc/dealloc.
+void populateNormGPUDeviceAllocPatterns(RewritePatternSet &patterns);
+
+} // namespace norm
+} // namespace mlir
+
+#endif // NORM_CONVERSION_NORMTOGPU_NORMTOGPU_H

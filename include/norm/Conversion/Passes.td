@@ -1,0 +1,117 @@
+//===- Passes.td - norm conversion passes ------------------*- tablegen -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NORM_CONVERSION_PASSES
+#define NORM_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
+  let summary = "Lower norm ops on memrefs to row-parallel gpu.launch kernels";
+  let description = [{
+    Rewrites `norm.rms_norm`, `norm.layer_norm`, `norm.rms_norm_grad` and
+    `norm.layer_norm_grad` on memrefs (after bufferization) into
+    `gpu.launch` ops whose bodies are written in the vector, arith, math, scf,
+    memref and gpu dialects. The leading dims are collapsed into M rows and
+    the normalized dims into N columns (identity layouts required).
+
+    The mapping is chosen from N:
+    - static N: a kernel specialized on N. Each row is handled by `Tr`
+      threads (a power of two up to 32 with several rows per block for small
+      N, a multiple of 32 up to 1024 with one row per block for large N),
+      each holding `K` vectors of `V` elements (`V·sizeof = 16 bytes`, so
+      loads and stores are 128-bit); the row stays in registers between the
+      reduction and the normalization. Non-multiple tails are masked.
+    - dynamic N: 256 threads per row that loop over the row with scalar
+      accesses and read it once per pass.
+    Reductions: butterfly `gpu.shuffle xor` within a warp, then one
+    shared-memory slot per warp summed in a fixed order. Arithmetic is in
+    the accumulation type (f32 unless `acc_type = f64`).
+
+    Gradients: a persistent grid of at most `persistent-blocks` blocks walks
+    the rows; each block keeps its dgamma/dbeta partials in registers (in
+    the accumulation type), writes one partial row into a workspace
+    (`gpu.alloc`), and a second kernel sums the partial rows per column in a
+    fixed order: dgamma/dbeta are bitwise reproducible, with no atomics.
+
+    The split ops (`*_pre_all_gather`, `*_post_all_gather`) are not matched:
+    `norm-lower-to-nvvm` decomposes them into linalg before bufferization.
+
+    ```mlir
+    // norm-opt --convert-norm-to-gpu
+    norm.rms_norm ins(%x : memref<?x4096xbf16>) gamma(%w : memref<4096xbf16>)
+        outs(%y : memref<?x4096xbf16>)
+    // becomes gpu.launch blocks(ceil(M/1)) threads(128): 4 × vector<8xbf16>
+    // loads per thread, shuffles, one shared-memory exchange, 4 stores.
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"vectorBytes", "vector-bytes", "int64_t", "16",
+           "Bytes per vector access along a row (16 = 128-bit)">,
+    Option<"persistentBlocks", "persistent-blocks", "int64_t", "264",
+           "Blocks of the persistent gradient grid (2 per SM of an H100/H200)">,
+    Option<"loopThreads", "loop-threads", "int64_t", "256",
+           "Threads per row of the kernels for a dynamic N">
+  ];
+}
+
+def NormGPUDeviceAllocsPass : Pass<"norm-gpu-device-allocs", "::mlir::func::FuncOp"> {
+  let summary = "Allocate host-side temporaries of GPU code on the device";
+  let description = [{
+    After bufferization, temporaries that kernels read or write are
+    `memref.alloc`s in host code. This pass turns each `memref.alloc` /
+    `memref.dealloc` outside `gpu.launch` bodies into `gpu.alloc` /
+    `gpu.dealloc`, so that the buffers live in device memory. Allocations
+    inside kernels are left alone.
+
+    ```mlir
+    %t = memref.alloc(%m) : memref<?xf32>   // becomes gpu.alloc (%m)
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def NormGPUEntryPointsPass : Pass<"norm-gpu-entry-points", "::mlir::ModuleOp"> {
+  let summary = "Add C entry points taking device pointers and a CUDA stream";
+  let description = [{
+    For every public `func.func` whose arguments are memrefs with identity
+    layouts (and index/integer/float scalars), adds
+    `func.func @<prefix><name>(%stream: !llvm.ptr, %p0: !llvm.ptr, ...,
+    %d0: i64, ...) -> i32`: one pointer per memref argument (its data, in
+    device memory), then one i64 per dynamic size of the memref arguments in
+    order, then the scalars. The wrapper builds the memref descriptors,
+    makes `%stream` the stream of every launch and allocation of the call
+    (through `normGpuSetStream` of the norm GPU runtime), calls the function,
+    and returns the runtime's first error (0 = success). Memref results of
+    the function are dropped: outputs are written into the arguments.
+
+    ```mlir
+    func.func @rms(%x: memref<?x4096xbf16>, %y: memref<?x4096xbf16>)
+    // gains
+    func.func @norm_rms(%stream: !llvm.ptr, %x: !llvm.ptr, %y: !llvm.ptr,
+                        %m: i64, %m1: i64) -> i32
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect"
+  ];
+  let options = [
+    Option<"prefix", "prefix", "std::string", "\"norm_\"",
+           "Prefix of the entry points' names">
+  ];
+}
+
+#endif // NORM_CONVERSION_PASSES

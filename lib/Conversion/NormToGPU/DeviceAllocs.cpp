@@ -1,0 +1,83 @@
+//===- DeviceAllocs.cpp - host temporaries into device memory ---*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// `norm-gpu-device-allocs`: bufferization allocates temporaries with
+// memref.alloc in host code; when kernels use them they must live in device
+// memory. Upstream has no pass for this (gpu-to-llvm lowers gpu.alloc, but
+// nothing produces it from memref.alloc), so this one does.
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Conversion/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::norm {
+#define GEN_PASS_DEF_NORMGPUDEVICEALLOCSPASS
+#include "norm/Conversion/Passes.h.inc"
+} // namespace mlir::norm
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+bool onHost(Operation *op) {
+  return !op->getParentOfType<gpu::LaunchOp>() &&
+         !op->getParentOfType<gpu::GPUModuleOp>();
+}
+
+bool inHostSpace(MemRefType type) {
+  return !type.getMemorySpace() ||
+         (isa<IntegerAttr>(type.getMemorySpace()) &&
+          type.getMemorySpaceAsInt() == 0);
+}
+
+struct AllocToGPU final : OpRewritePattern<memref::AllocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::AllocOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!onHost(op) || !inHostSpace(op.getType()))
+      return rewriter.notifyMatchFailure(op, "not a host-side allocation");
+    rewriter.replaceOpWithNewOp<gpu::AllocOp>(
+        op, op.getType(), Type(), ValueRange{}, op.getDynamicSizes(),
+        op.getSymbolOperands());
+    return success();
+  }
+};
+
+struct DeallocToGPU final : OpRewritePattern<memref::DeallocOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::DeallocOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!onHost(op) || !op.getMemref().getDefiningOp<gpu::AllocOp>())
+      return rewriter.notifyMatchFailure(op, "not a device allocation");
+    rewriter.replaceOpWithNewOp<gpu::DeallocOp>(op, Type(), ValueRange{},
+                                                op.getMemref());
+    return success();
+  }
+};
+
+struct NormGPUDeviceAllocsPass final
+    : norm::impl::NormGPUDeviceAllocsPassBase<NormGPUDeviceAllocsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateNormGPUDeviceAllocPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::norm::populateNormGPUDeviceAllocPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<AllocToGPU, DeallocToGPU>(patterns.getContext());
+}

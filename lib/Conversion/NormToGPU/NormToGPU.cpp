@@ -1,0 +1,1194 @@
+//===- NormToGPU.cpp - norm ops to row-parallel GPU kernels -----*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// `convert-norm-to-gpu`: norm ops on memrefs become gpu.launch kernels
+// written in vector/arith/math/scf/memref/gpu. Upstream's generic paths
+// (linalg → parallel loops → gpu, or linalg tiling onto scf.forall mapped to
+// blocks and threads) give one thread per row or a reduction through memory;
+// neither keeps a row in registers with cooperative warp reductions, which
+// is what memory-bound normalization needs to reach the bandwidth limit
+// (docs/GPU.md). So the kernel structure is built here, from upstream ops
+// only, and everything after it (outlining, NVVM, PTX, host code) is
+// upstream's.
+//
+// Rows: the leading dims collapse into M rows, the normalized ones into N.
+// Each row is owned by Tr threads; lane l of a row touches the vectors
+// j = k·Tr + l (k = 0..K−1) of V elements: consecutive lanes touch
+// consecutive 16-byte vectors, so every access is coalesced and 128-bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Conversion/Passes.h"
+#include "norm/Dialect/Norm/IR/NormOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::norm {
+#define GEN_PASS_DEF_CONVERTNORMTOGPUPASS
+#include "norm/Conversion/Passes.h.inc"
+} // namespace mlir::norm
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Mapping of rows onto threads
+//===----------------------------------------------------------------------===//
+
+/// How the rows of one op map onto a kernel.
+struct RowMapping {
+  int64_t vec = 1;           // V: elements per access
+  int64_t threadsPerRow = 1; // Tr
+  int64_t rowsPerBlock = 1;  // R
+  int64_t vecsPerThread = 0; // K (static N); 0 for a dynamic N
+  int64_t numVecs = 0;       // N / V (static N)
+  bool keepRow = true;       // row values stay in registers between passes
+
+  bool isStatic() const { return vecsPerThread > 0; }
+  int64_t blockSize() const { return threadsPerRow * rowsPerBlock; }
+  bool masked() const { return isStatic() && numVecs % threadsPerRow != 0; }
+};
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t nextPowerOf2(int64_t v) {
+  int64_t p = 1;
+  while (p < v)
+    p *= 2;
+  return p;
+}
+
+/// Picks threads per row from N (docs/GPU.md, "Mapping"): about
+/// `targetElements` elements per thread (in 16-byte vectors); a power of two
+/// ≤ 32 threads with several rows per 256-thread block for short rows, whole
+/// warps with one row per block beyond. `floatsPerElement` is the number of
+/// row-sized values a thread holds per element (1 forward; x, dy, γ and the
+/// partial sums backward): past 64 registers' worth, the row is read again
+/// from memory (L1/L2) after the reduction instead of being kept.
+RowMapping chooseMapping(std::optional<int64_t> n, int64_t elementBytes,
+                         int64_t targetElements, int64_t floatsPerElement,
+                         const NormToGPUOptions &options) {
+  RowMapping m;
+  if (!n) {
+    m.threadsPerRow = options.loopThreads;
+    m.keepRow = false;
+    return m;
+  }
+  m.vec = std::max<int64_t>(1, options.vectorBytes / elementBytes);
+  while (m.vec > 1 && *n % m.vec != 0)
+    m.vec /= 2;
+  m.numVecs = *n / m.vec;
+  int64_t targetVecs = std::max<int64_t>(1, targetElements / m.vec);
+  if (m.numVecs <= 32 * targetVecs) {
+    m.threadsPerRow =
+        std::min<int64_t>(32, nextPowerOf2(ceilDiv(m.numVecs, targetVecs)));
+    m.rowsPerBlock = std::max<int64_t>(1, 256 / m.threadsPerRow);
+  } else {
+    m.threadsPerRow = std::min<int64_t>(
+        1024, 32 * ceilDiv(ceilDiv(m.numVecs, targetVecs), 32));
+  }
+  m.vecsPerThread = ceilDiv(m.numVecs, m.threadsPerRow);
+  m.keepRow = m.vecsPerThread * m.vec * floatsPerElement <= 64;
+  return m;
+}
+
+//===----------------------------------------------------------------------===//
+// Views of the operands as rows × columns
+//===----------------------------------------------------------------------===//
+
+/// `mem` (rank r, identity layout) as a 2-D [rows, cols] memref, rows being
+/// the product of dims [0, axis) (1 when axis = 0).
+Value viewAs2D(OpBuilder &b, Location loc, Value mem, int64_t axis) {
+  auto type = cast<MemRefType>(mem.getType());
+  int64_t rank = type.getRank();
+  if (axis == 0) {
+    if (rank > 1) {
+      ReassociationIndices all;
+      for (int64_t d = 0; d < rank; ++d)
+        all.push_back(d);
+      mem = memref::CollapseShapeOp::create(b, loc, mem, {all});
+    }
+    auto flat = cast<MemRefType>(mem.getType());
+    SmallVector<OpFoldResult> shape = {b.getIndexAttr(1),
+                                       memref::getMixedSize(b, loc, mem, 0)};
+    auto resultType =
+        MemRefType::get({1, flat.getDimSize(0)}, flat.getElementType());
+    return memref::ExpandShapeOp::create(b, loc, resultType, mem, {{0, 1}},
+                                         shape);
+  }
+  if (rank == 2 && axis == 1)
+    return mem;
+  ReassociationIndices rows, cols;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? rows : cols).push_back(d);
+  return memref::CollapseShapeOp::create(b, loc, mem, {rows, cols});
+}
+
+/// `mem` (the leading or the normalized shape) as a 1-D memref.
+Value viewAs1D(OpBuilder &b, Location loc, Value mem) {
+  auto type = cast<MemRefType>(mem.getType());
+  if (type.getRank() == 1)
+    return mem;
+  if (type.getRank() == 0)
+    return memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({1}, type.getElementType()), mem,
+        ArrayRef<ReassociationIndices>{}, ArrayRef<OpFoldResult>{
+                                              b.getIndexAttr(1)});
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  return memref::CollapseShapeOp::create(b, loc, mem, {all});
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel body builder
+//===----------------------------------------------------------------------===//
+
+/// Builds the body of one row kernel: indexing, predicated vector accesses,
+/// row reductions. All arithmetic is in `acc`.
+class RowKernel {
+public:
+  RowKernel(OpBuilder &b, Location loc, Type acc, const RowMapping &map,
+            Value numRows, Value numCols, std::optional<int64_t> staticCols,
+            Value reductionScratch)
+      : b(b), loc(loc), acc(acc), map(map), numRows(numRows),
+        numCols(numCols), staticCols(staticCols), scratch(reductionScratch) {
+    tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    lane = rem(tid, map.threadsPerRow);
+    slot = div(tid, map.threadsPerRow);
+    vecCount = map.isStatic() ? idx(map.numVecs)
+                              : arith::DivUIOp::create(b, loc, numCols,
+                                                       idx(map.vec));
+    count = toAcc(numCols);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Type acc;
+  RowMapping map;
+  Value numRows, numCols;
+  std::optional<int64_t> staticCols;
+  Value scratch;
+  Value tid, bid, lane, slot, vecCount, count;
+  unsigned nextScratch = 0;
+  /// Set inside row loops whose iterations reuse the reduction scratch.
+  bool reuseScratch = false;
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value cst(double v) {
+    return arith::ConstantOp::create(b, loc, acc, b.getFloatAttr(acc, v));
+  }
+  Value div(Value a, int64_t c) {
+    return c == 1 ? a : arith::DivUIOp::create(b, loc, a, idx(c)).getResult();
+  }
+  Value rem(Value a, int64_t c) {
+    return c == 1 ? idx(0)
+                  : arith::RemUIOp::create(b, loc, a, idx(c)).getResult();
+  }
+  Value add(Value a, Value c) { return arith::AddFOp::create(b, loc, a, c); }
+  Value sub(Value a, Value c) { return arith::SubFOp::create(b, loc, a, c); }
+  Value mul(Value a, Value c) { return arith::MulFOp::create(b, loc, a, c); }
+  Value addi(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
+  Value muli(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
+  Value ult(Value a, Value c) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, a, c);
+  }
+  Value andi(Value a, Value c) {
+    if (!a)
+      return c;
+    if (!c)
+      return a;
+    return arith::AndIOp::create(b, loc, a, c);
+  }
+  Value toAcc(Value index) {
+    Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), index);
+    return arith::UIToFPOp::create(b, loc, acc, i64);
+  }
+
+  VectorType accVec() { return VectorType::get({map.vec}, acc); }
+  Value splat(Value scalar) {
+    return vector::BroadcastOp::create(b, loc, accVec(), scalar);
+  }
+  Value zeros() {
+    return arith::ConstantOp::create(
+        b, loc, accVec(),
+        DenseElementsAttr::get(accVec(), b.getFloatAttr(acc, 0.0)));
+  }
+  Value widen(Value v) {
+    auto type = cast<VectorType>(v.getType());
+    if (type.getElementType() == acc)
+      return v;
+    return arith::ExtFOp::create(b, loc, accVec(), v);
+  }
+  Value narrow(Value v, Type element) {
+    if (element == acc)
+      return v;
+    return arith::TruncFOp::create(
+        b, loc, VectorType::get({map.vec}, element), v);
+  }
+  /// Rounds to `element` and back (the rounding of h and of x̂ before γ).
+  Value roundTrip(Value v, Type element) {
+    if (element == acc)
+      return v;
+    return widen(narrow(v, element));
+  }
+  Value hsum(Value v) {
+    return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v);
+  }
+
+  /// The alignment of a V-vector of `element` at a multiple of V.
+  llvm::MaybeAlign alignment(Type element) {
+    int64_t bytes = map.vec * element.getIntOrFloatBitWidth() / 8;
+    int64_t align = 1;
+    while (align * 2 <= bytes && align * 2 <= 16 && bytes % (align * 2) == 0)
+      align *= 2;
+    return llvm::MaybeAlign(align);
+  }
+
+  /// Column index of vector `vecIndex`.
+  Value column(Value vecIndex) { return muli(vecIndex, idx(map.vec)); }
+
+  /// Loads V elements at `indices` (the last one a column) widened to acc;
+  /// zeros where `pred` is false.
+  Value load(Value mem, SmallVector<Value> indices, Value pred) {
+    Type element = cast<MemRefType>(mem.getType()).getElementType();
+    auto type = VectorType::get({map.vec}, element);
+    auto emit = [&](OpBuilder &nb, Location nl) -> Value {
+      Value v = vector::LoadOp::create(nb, nl, type, mem, indices,
+                                       /*nontemporal=*/false,
+                                       alignment(element));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointAfterValue(v);
+      return widen(v);
+    };
+    if (!pred)
+      return emit(b, loc);
+    auto ifOp = scf::IfOp::create(
+        b, loc, pred,
+        [&](OpBuilder &nb, Location nl) {
+          scf::YieldOp::create(nb, nl, emit(nb, nl));
+        },
+        [&](OpBuilder &nb, Location nl) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          scf::YieldOp::create(nb, nl, zeros());
+        });
+    return ifOp.getResult(0);
+  }
+
+  /// Stores an acc vector rounded to `mem`'s element type where `pred`.
+  void store(Value v, Value mem, SmallVector<Value> indices, Value pred) {
+    Type element = cast<MemRefType>(mem.getType()).getElementType();
+    auto emit = [&]() {
+      Value n = narrow(v, element);
+      vector::StoreOp::create(b, loc, n, mem, indices, /*nontemporal=*/false,
+                              alignment(element));
+    };
+    if (!pred) {
+      emit();
+      return;
+    }
+    auto ifOp = scf::IfOp::create(b, loc, pred, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    emit();
+  }
+
+  /// Loads a per-row scalar (rstd, mean) of row `row`, widened to acc.
+  Value loadScalar(Value mem, Value row) {
+    Value v = memref::LoadOp::create(b, loc, mem, row);
+    if (v.getType() != acc)
+      v = arith::ExtFOp::create(b, loc, acc, v);
+    return v;
+  }
+  void storeScalar(Value v, Value mem, Value row, Value pred) {
+    Type element = cast<MemRefType>(mem.getType()).getElementType();
+    if (element != acc)
+      v = arith::TruncFOp::create(b, loc, element, v);
+    auto ifOp = scf::IfOp::create(b, loc, pred, false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    memref::StoreOp::create(b, loc, v, mem, row);
+  }
+
+  /// Butterfly sum over `width` lanes (power of two ≤ 32, aligned groups):
+  /// every lane of the group ends with the group's sum.
+  Value warpSum(Value v, int64_t width) {
+    for (int64_t offset = width / 2; offset >= 1; offset /= 2) {
+      Value other;
+      if (acc.isF64()) {
+        // Shuffles move 32 bits: exchange the two halves of an f64.
+        Value bits = arith::BitcastOp::create(b, loc, b.getI64Type(), v);
+        Value lo = arith::TruncIOp::create(b, loc, b.getI32Type(), bits);
+        Value hi = arith::TruncIOp::create(
+            b, loc, b.getI32Type(),
+            arith::ShRUIOp::create(
+                b, loc, bits,
+                arith::ConstantIntOp::create(b, loc, b.getI64Type(), 32)));
+        auto shuffle = [&](Value x) -> Value {
+          return gpu::ShuffleOp::create(b, loc, x, offset, 32,
+                                        gpu::ShuffleMode::XOR)
+              .getShuffleResult();
+        };
+        Value lo2 = arith::ExtUIOp::create(b, loc, b.getI64Type(), shuffle(lo));
+        Value hi2 = arith::ExtUIOp::create(b, loc, b.getI64Type(), shuffle(hi));
+        Value joined = arith::OrIOp::create(
+            b, loc, lo2,
+            arith::ShLIOp::create(
+                b, loc, hi2,
+                arith::ConstantIntOp::create(b, loc, b.getI64Type(), 32)));
+        other = arith::BitcastOp::create(b, loc, acc, joined);
+      } else {
+        other = gpu::ShuffleOp::create(b, loc, v, offset, 32,
+                                       gpu::ShuffleMode::XOR)
+                    .getShuffleResult();
+      }
+      v = add(v, other);
+    }
+    return v;
+  }
+
+  /// Sums each of `values` over the Tr threads of the row; every thread of
+  /// the row gets the sums. Across warps: one shared-memory slot per warp,
+  /// read back in warp order (a fixed order: results do not depend on
+  /// timing).
+  SmallVector<Value> rowSums(ArrayRef<Value> values) {
+    int64_t tr = map.threadsPerRow;
+    SmallVector<Value> sums;
+    for (Value v : values)
+      sums.push_back(warpSum(v, std::min<int64_t>(tr, 32)));
+    if (tr <= 32)
+      return sums;
+    int64_t warps = tr / 32;
+    unsigned base = nextScratch;
+    nextScratch += values.size();
+    assert(nextScratch <= kScratchSlots && "too many row reductions");
+    Value warp = div(tid, 32);
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        rem(tid, 32), idx(0));
+    {
+      auto ifOp = scf::IfOp::create(b, loc, first, false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      for (unsigned i = 0; i < sums.size(); ++i)
+        memref::StoreOp::create(b, loc, sums[i], scratch,
+                                ValueRange{idx(base + i), warp});
+    }
+    gpu::BarrierOp::create(b, loc);
+    for (unsigned i = 0; i < sums.size(); ++i) {
+      Value s = memref::LoadOp::create(b, loc, scratch,
+                                       ValueRange{idx(base + i), idx(0)});
+      for (int64_t w = 1; w < warps; ++w)
+        s = add(s, memref::LoadOp::create(b, loc, scratch,
+                                          ValueRange{idx(base + i), idx(w)}));
+      sums[i] = s;
+    }
+    if (reuseScratch) {
+      gpu::BarrierOp::create(b, loc);
+      nextScratch = base;
+    }
+    return sums;
+  }
+
+  /// 1 / sqrt(m2 / N + eps): both correctly rounded (as the CPU lowering).
+  Value rstdOf(Value m2, double epsilon) {
+    Value var = arith::DivFOp::create(b, loc, m2, count);
+    Value root = math::SqrtOp::create(b, loc, add(var, cst(epsilon)));
+    return arith::DivFOp::create(b, loc, cst(1.0), root);
+  }
+
+  static constexpr int64_t kScratchSlots = 4;
+};
+
+/// Row-shaped and column-shaped operands of a forward op, viewed 2-D / 1-D.
+struct ForwardOperands {
+  Value x, gamma, beta, residual, y, mean, rstd, residualOut;
+  double epsilon = 0, gammaOffset = 0;
+  bool isLayer = false;
+  bool roundBeforeGamma = false;
+};
+
+struct BackwardOperands {
+  Value dy, x, mean, rstd, gamma, dx, dgammaPartial, dbetaPartial;
+  double gammaOffset = 0;
+  bool isLayer = false;
+};
+
+/// Scratch for row reductions across warps: kScratchSlots × 32 warps.
+MemRefType scratchType(OpBuilder &b, Type acc) {
+  return MemRefType::get(
+      {RowKernel::kScratchSlots, 32}, acc, MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(b.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+}
+
+/// Creates `gpu.launch` with 1-D grid and block and the reduction scratch
+/// (plus `extraWorkgroup` buffers); returns it with the builder inside.
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, Value grid,
+                           int64_t blockX, int64_t blockY,
+                           ArrayRef<Type> workgroup) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, grid, one, one, arith::ConstantIndexOp::create(b, loc, blockX),
+      arith::ConstantIndexOp::create(b, loc, blockY), one, nullptr, nullptr,
+      {}, workgroup);
+  Block &body = launch.getBody().front();
+  b.setInsertionPointToStart(&body);
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPointToStart(&body);
+  return launch;
+}
+
+//===----------------------------------------------------------------------===//
+// Forward
+//===----------------------------------------------------------------------===//
+
+// Per row (docs/Norm.md):
+//   h = x [+ residual, rounded to x's type]      (residual_out = h)
+//   rms:   rstd = 1/sqrt(Σh²/N + ε),   x̂ = h·rstd
+//   layer: mean = Σh/N, var = Σ(h−mean)²/N, rstd = 1/sqrt(var + ε),
+//          x̂ = (h−mean)·rstd
+//   y = x̂ [rounded to x's type: before_gamma] · (γ + offset) + β
+void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  const RowMapping &map = k.map;
+  Value row = k.addi(k.muli(k.bid, k.idx(map.rowsPerBlock)), k.slot);
+  Value rowOk = map.rowsPerBlock > 1 ? k.ult(row, k.numRows) : Value();
+  // A row past M (only with several rows per block) reads and writes
+  // nothing; its lanes still take part in the shuffles.
+  Value safeRow = rowOk ? arith::SelectOp::create(b, loc, rowOk, row, k.idx(0))
+                              .getResult()
+                        : row;
+
+  auto loadH = [&](Value vecIndex, Value pred, bool storeResidual) {
+    Value col = k.column(vecIndex);
+    Value h = k.load(o.x, {safeRow, col}, pred);
+    if (o.residual) {
+      h = k.roundTrip(k.add(h, k.load(o.residual, {safeRow, col}, pred)),
+                      xType);
+      if (storeResidual && o.residualOut)
+        k.store(h, o.residualOut, {safeRow, col}, pred);
+    }
+    return h;
+  };
+  auto writeY = [&](Value h, Value mean, Value rstd, Value vecIndex,
+                    Value pred) {
+    Value col = k.column(vecIndex);
+    Value centered = mean ? k.sub(h, k.splat(mean)) : h;
+    Value xhat = k.mul(centered, k.splat(rstd));
+    if (o.roundBeforeGamma)
+      xhat = k.roundTrip(xhat, xType);
+    Value y = xhat;
+    if (o.gamma) {
+      Value g = k.load(o.gamma, {col}, pred);
+      if (o.gammaOffset != 0.0)
+        g = k.add(g, k.splat(k.cst(o.gammaOffset)));
+      y = k.mul(y, g);
+    } else if (o.gammaOffset != 0.0) {
+      // An absent γ is 1: the factor is 1 + offset.
+      y = k.mul(y, k.splat(k.cst(o.gammaOffset + 1.0)));
+    }
+    if (o.beta)
+      y = k.add(y, k.load(o.beta, {col}, pred));
+    k.store(y, o.y, {safeRow, col}, pred);
+  };
+  auto finishStats = [&](Value mean, Value rstd) {
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        k.lane, k.idx(0));
+    Value pred = k.andi(first, rowOk);
+    if (o.rstd)
+      k.storeScalar(rstd, o.rstd, safeRow, pred);
+    if (o.mean && mean)
+      k.storeScalar(mean, o.mean, safeRow, pred);
+  };
+
+  if (map.isStatic()) {
+    // K vectors per thread, unrolled; the last may be partial (masked).
+    SmallVector<Value> vecIndex, pred;
+    for (int64_t i = 0; i < map.vecsPerThread; ++i) {
+      Value j = k.addi(k.idx(i * map.threadsPerRow), k.lane);
+      vecIndex.push_back(j);
+      bool partial = map.masked() && i == map.vecsPerThread - 1;
+      pred.push_back(k.andi(rowOk, partial ? k.ult(j, k.vecCount) : Value()));
+    }
+    SmallVector<Value> h;
+    auto getH = [&](int64_t i, bool last) -> Value {
+      if (map.keepRow && i < (int64_t)h.size())
+        return h[i];
+      return loadH(vecIndex[i], pred[i], last);
+    };
+    // Pass 1: Σh (layer) or Σh² (rms).
+    Value partial = k.zeros();
+    for (int64_t i = 0; i < map.vecsPerThread; ++i) {
+      Value hi = loadH(vecIndex[i], pred[i], /*storeResidual=*/map.keepRow);
+      if (map.keepRow)
+        h.push_back(hi);
+      partial = k.add(partial, o.isLayer ? hi : k.mul(hi, hi));
+    }
+    Value sum = k.rowSums({k.hsum(partial)})[0];
+    Value mean, rstd;
+    if (o.isLayer) {
+      mean = arith::DivFOp::create(b, loc, sum, k.count);
+      // Pass 2 (from registers): Σ(h − mean)², masked lanes excluded.
+      Value m2 = k.zeros();
+      for (int64_t i = 0; i < map.vecsPerThread; ++i) {
+        Value d = k.sub(getH(i, false), k.splat(mean));
+        if (pred[i])
+          d = arith::SelectOp::create(b, loc, pred[i], d, k.zeros());
+        m2 = k.add(m2, k.mul(d, d));
+      }
+      rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon);
+    } else {
+      rstd = k.rstdOf(sum, o.epsilon);
+    }
+    finishStats(mean, rstd);
+    for (int64_t i = 0; i < map.vecsPerThread; ++i)
+      writeY(getH(i, /*last=*/!map.keepRow), mean, rstd, vecIndex[i],
+             pred[i]);
+    return;
+  }
+
+  // Dynamic N: loop over the row once per pass.
+  auto rowLoop = [&](Value init,
+                     function_ref<Value(Value vecIndex, Value acc)> body) {
+    auto loop = scf::ForOp::create(
+        b, loc, k.lane, k.vecCount, k.idx(map.threadsPerRow),
+        init ? ValueRange{init} : ValueRange{},
+        [&](OpBuilder &nb, Location nl, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value r = body(iv, init ? args[0] : Value());
+          scf::YieldOp::create(b, nl, r ? ValueRange{r} : ValueRange{});
+        });
+    return init ? loop.getResult(0) : Value();
+  };
+  Value partial = rowLoop(k.zeros(), [&](Value j, Value a) {
+    Value h = loadH(j, nullptr, false);
+    return k.add(a, o.isLayer ? h : k.mul(h, h));
+  });
+  Value sum = k.rowSums({k.hsum(partial)})[0];
+  Value mean, rstd;
+  if (o.isLayer) {
+    mean = arith::DivFOp::create(b, loc, sum, k.count);
+    Value m2 = rowLoop(k.zeros(), [&](Value j, Value a) {
+      Value d = k.sub(loadH(j, nullptr, false), k.splat(mean));
+      return k.add(a, k.mul(d, d));
+    });
+    rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon);
+  } else {
+    rstd = k.rstdOf(sum, o.epsilon);
+  }
+  finishStats(mean, rstd);
+  rowLoop(Value(), [&](Value j, Value) {
+    writeY(loadH(j, nullptr, true), mean, rstd, j, nullptr);
+    return Value();
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+// Per row (docs/Norm.md): x̂ = (x − mean)·rstd (mean = 0 for rms),
+// g = dy·(γ + offset);  dx = rstd·(g − mean(g) [layer] − x̂·mean(g·x̂)).
+// Per column: dgamma = Σ_rows dy·x̂, dbeta = Σ_rows dy, accumulated per
+// block (rows bid·R + slot, stepping by gridDim·R) and written as one
+// partial row per block.
+void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
+                      Value wgPartials) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  const RowMapping &map = k.map;
+  bool wantDx = static_cast<bool>(o.dx);
+  bool wantDg = static_cast<bool>(o.dgammaPartial);
+  bool wantDb = static_cast<bool>(o.dbetaPartial);
+  Value gridDim = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  Value step = k.muli(gridDim, k.idx(map.rowsPerBlock));
+  Value start = k.muli(k.bid, k.idx(map.rowsPerBlock));
+  bool isStatic = map.isStatic();
+  int64_t numChunks = isStatic ? map.vecsPerThread : 0;
+
+  SmallVector<Value> vecIndex, colPred;
+  for (int64_t i = 0; i < numChunks; ++i) {
+    Value j = k.addi(k.idx(i * map.threadsPerRow), k.lane);
+    vecIndex.push_back(j);
+    bool partial = map.masked() && i == numChunks - 1;
+    colPred.push_back(partial ? k.ult(j, k.vecCount) : Value());
+  }
+
+  // γ + offset per chunk, loaded once (static N).
+  auto gammaAt = [&](Value col, Value pred) -> Value {
+    if (!o.gamma)
+      return o.gammaOffset == 0.0 ? Value()
+                                  : k.splat(k.cst(o.gammaOffset + 1.0));
+    Value g = k.load(o.gamma, {col}, pred);
+    if (o.gammaOffset != 0.0)
+      g = k.add(g, k.splat(k.cst(o.gammaOffset)));
+    return g;
+  };
+  // γ stays in registers across rows only when the row does too; otherwise
+  // it is read where it is used (it is small and stays in L1/L2).
+  SmallVector<Value> gammaVecs;
+  if (isStatic && wantDx && map.keepRow)
+    for (int64_t i = 0; i < numChunks; ++i)
+      gammaVecs.push_back(gammaAt(k.column(vecIndex[i]), colPred[i]));
+  auto gammaChunk = [&](int64_t i) -> Value {
+    if (!gammaVecs.empty())
+      return gammaVecs[i];
+    return gammaAt(k.column(vecIndex[i]), colPred[i]);
+  };
+
+  // Dynamic N: this block's partial rows start at zero (each thread zeroes
+  // the columns it later accumulates, so no barrier is needed).
+  if (!isStatic && (wantDg || wantDb)) {
+    scf::ForOp::create(
+        b, loc, k.lane, k.vecCount, k.idx(map.threadsPerRow), ValueRange{},
+        [&](OpBuilder &nb, Location nl, Value j, ValueRange) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value col = k.column(j);
+          if (wantDg)
+            k.store(k.zeros(), o.dgammaPartial, {k.bid, col}, nullptr);
+          if (wantDb)
+            k.store(k.zeros(), o.dbetaPartial, {k.bid, col}, nullptr);
+          scf::YieldOp::create(b, nl);
+        });
+  }
+
+  // Loop-carried partial sums (static N): K vectors each.
+  SmallVector<Value> inits;
+  if (isStatic) {
+    if (wantDg)
+      inits.append(numChunks, k.zeros());
+    if (wantDb)
+      inits.append(numChunks, k.zeros());
+  }
+
+  k.reuseScratch = true;
+  auto rowLoop = scf::ForOp::create(
+      b, loc, start, k.numRows, step, inits,
+      [&](OpBuilder &nb, Location nl, Value base, ValueRange carried) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+        Value row = k.addi(base, k.slot);
+        Value rowOk =
+            map.rowsPerBlock > 1 ? k.ult(row, k.numRows) : Value();
+        Value safeRow =
+            rowOk ? arith::SelectOp::create(b, loc, rowOk, row, k.idx(0))
+                        .getResult()
+                  : row;
+        Value rstd = k.loadScalar(o.rstd, safeRow);
+        Value mean = o.mean ? k.loadScalar(o.mean, safeRow) : Value();
+        auto xhatOf = [&](Value x) {
+          return k.mul(mean ? k.sub(x, k.splat(mean)) : x, k.splat(rstd));
+        };
+
+        if (isStatic) {
+          SmallVector<Value> xs, dys;
+          auto pred = [&](int64_t i) { return k.andi(rowOk, colPred[i]); };
+          auto getX = [&](int64_t i) {
+            if (map.keepRow && i < (int64_t)xs.size())
+              return xs[i];
+            return k.load(o.x, {safeRow, k.column(vecIndex[i])}, pred(i));
+          };
+          auto getDy = [&](int64_t i) {
+            if (map.keepRow && i < (int64_t)dys.size())
+              return dys[i];
+            return k.load(o.dy, {safeRow, k.column(vecIndex[i])}, pred(i));
+          };
+          SmallVector<Value> newCarried(carried);
+          Value c1 = k.zeros(), c2 = k.zeros();
+          for (int64_t i = 0; i < numChunks; ++i) {
+            Value x = getX(i), dy = getDy(i);
+            if (map.keepRow) {
+              xs.push_back(x);
+              dys.push_back(dy);
+            }
+            Value xhat = xhatOf(x);
+            if (wantDx) {
+              Value gm = gammaChunk(i);
+              Value g = gm ? k.mul(dy, gm) : dy;
+              c1 = k.add(c1, k.mul(g, xhat));
+              c2 = k.add(c2, g);
+            }
+            unsigned at = 0;
+            if (wantDg)
+              newCarried[at + i] = k.add(carried[at + i], k.mul(dy, xhat));
+            at += wantDg ? numChunks : 0;
+            if (wantDb)
+              newCarried[at + i] = k.add(carried[at + i], dy);
+          }
+          if (wantDx) {
+            SmallVector<Value> sums =
+                o.isLayer ? k.rowSums({k.hsum(c1), k.hsum(c2)})
+                          : k.rowSums({k.hsum(c1)});
+            Value m1 = arith::DivFOp::create(b, loc, sums[0], k.count);
+            Value m2 = o.isLayer
+                           ? arith::DivFOp::create(b, loc, sums[1], k.count)
+                                 .getResult()
+                           : Value();
+            for (int64_t i = 0; i < numChunks; ++i) {
+              Value x = getX(i), dy = getDy(i);
+              Value xhat = xhatOf(x);
+              Value gm = gammaChunk(i);
+              Value g = gm ? k.mul(dy, gm) : dy;
+              Value t = k.sub(g, k.mul(xhat, k.splat(m1)));
+              if (m2)
+                t = k.sub(t, k.splat(m2));
+              k.store(k.mul(t, k.splat(rstd)), o.dx,
+                      {safeRow, k.column(vecIndex[i])}, pred(i));
+            }
+          }
+          scf::YieldOp::create(b, nl, newCarried);
+          return;
+        }
+
+        // Dynamic N: pass 1 sums, pass 2 writes dx and the partial rows.
+        auto forRow = [&](ValueRange init,
+                          function_ref<SmallVector<Value>(Value, ValueRange)>
+                              body) {
+          return scf::ForOp::create(
+                     b, loc, k.lane, k.vecCount, k.idx(map.threadsPerRow),
+                     init,
+                     [&](OpBuilder &lb, Location ll, Value j,
+                         ValueRange args) {
+                       OpBuilder::InsertionGuard g2(b);
+                       b.setInsertionPoint(lb.getInsertionBlock(),
+                                           lb.getInsertionPoint());
+                       scf::YieldOp::create(b, ll, body(j, args));
+                     })
+              .getResults();
+        };
+        Value m1, m2;
+        if (wantDx) {
+          SmallVector<Value> sums(forRow(
+              {k.zeros(), k.zeros()}, [&](Value j, ValueRange a) {
+                Value col = k.column(j);
+                Value x = k.load(o.x, {row, col}, nullptr);
+                Value dy = k.load(o.dy, {row, col}, nullptr);
+                Value gm = gammaAt(col, nullptr);
+                Value g = gm ? k.mul(dy, gm) : dy;
+                return SmallVector<Value>{k.add(a[0], k.mul(g, xhatOf(x))),
+                                          k.add(a[1], g)};
+              }));
+          SmallVector<Value> r =
+              o.isLayer ? k.rowSums({k.hsum(sums[0]), k.hsum(sums[1])})
+                        : k.rowSums({k.hsum(sums[0])});
+          m1 = arith::DivFOp::create(b, loc, r[0], k.count);
+          if (o.isLayer)
+            m2 = arith::DivFOp::create(b, loc, r[1], k.count);
+        }
+        forRow({}, [&](Value j, ValueRange) {
+          Value col = k.column(j);
+          Value x = k.load(o.x, {row, col}, nullptr);
+          Value dy = k.load(o.dy, {row, col}, nullptr);
+          Value xhat = xhatOf(x);
+          if (wantDx) {
+            Value gm = gammaAt(col, nullptr);
+            Value g = gm ? k.mul(dy, gm) : dy;
+            Value t = k.sub(g, k.mul(xhat, k.splat(m1)));
+            if (m2)
+              t = k.sub(t, k.splat(m2));
+            k.store(k.mul(t, k.splat(rstd)), o.dx, {row, col}, nullptr);
+          }
+          if (wantDg) {
+            Value p = k.load(o.dgammaPartial, {k.bid, col}, nullptr);
+            k.store(k.add(p, k.mul(dy, xhat)), o.dgammaPartial, {k.bid, col},
+                    nullptr);
+          }
+          if (wantDb) {
+            Value p = k.load(o.dbetaPartial, {k.bid, col}, nullptr);
+            k.store(k.add(p, dy), o.dbetaPartial, {k.bid, col}, nullptr);
+          }
+          return SmallVector<Value>{};
+        });
+        scf::YieldOp::create(b, nl);
+      });
+  k.reuseScratch = false;
+  if (!isStatic || !(wantDg || wantDb))
+    return;
+
+  // Static N: combine the R row slots of the block (in slot order, through
+  // shared memory), then the last slot writes the block's partial row.
+  SmallVector<Value> finals(rowLoop.getResults());
+  int64_t slots = map.rowsPerBlock;
+  auto partialOut = [&](unsigned which) {
+    return which == 0 && wantDg ? o.dgammaPartial : o.dbetaPartial;
+  };
+  unsigned numSums = (wantDg ? 1 : 0) + (wantDb ? 1 : 0);
+  for (unsigned s = 0; s < numSums; ++s) {
+    Value out = partialOut(s);
+    ArrayRef<Value> mine = ArrayRef(finals).slice(s * numChunks, numChunks);
+    if (slots == 1) {
+      for (int64_t i = 0; i < numChunks; ++i)
+        k.store(mine[i], out, {k.bid, k.column(vecIndex[i])}, colPred[i]);
+      continue;
+    }
+    Value shared = wgPartials;
+    for (int64_t r = 0; r < slots; ++r) {
+      Value isR = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        k.slot, k.idx(r));
+      auto ifOp = scf::IfOp::create(b, loc, isR, false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(ifOp.thenBlock());
+        for (int64_t i = 0; i < numChunks; ++i) {
+          Value col = k.column(vecIndex[i]);
+          Value total = mine[i];
+          if (r > 0)
+            total = k.add(k.load(shared, {col}, colPred[i]), total);
+          if (r + 1 < slots)
+            k.store(total, shared, {col}, colPred[i]);
+          else
+            k.store(total, out, {k.bid, col}, colPred[i]);
+        }
+      }
+      if (r + 1 < slots)
+        gpu::BarrierOp::create(b, loc);
+    }
+    gpu::BarrierOp::create(b, loc);
+  }
+}
+
+/// Second stage of dgamma/dbeta: out[c] = Σ_p partial[p, c] over the P
+/// partial rows, in a fixed order: 16 threads per column each sum the rows
+/// p ≡ ty (mod 16) in order, then thread ty = 0 adds the 16 sums in order.
+void emitColumnSums(OpBuilder &b, Location loc, Type acc, Value partial,
+                    Value out, Value numPartials, Value numCols) {
+  constexpr int64_t kCols = 32, kRowsPar = 16;
+  Value grid = arith::CeilDivUIOp::create(
+      b, loc, numCols, arith::ConstantIndexOp::create(b, loc, kCols));
+  auto shared = MemRefType::get(
+      {kRowsPar, kCols}, acc, MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(b.getContext(),
+                                 gpu::AddressSpace::Workgroup));
+  OpBuilder::InsertionGuard guard(b);
+  auto launch = createLaunch(b, loc, grid, kCols, kRowsPar, {shared});
+  Value smem = launch.getWorkgroupAttributions()[0];
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value tx = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value ty = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::y);
+  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value col = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, bx, idx(kCols)), tx);
+  Value colOk =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, numCols);
+  Value zero = arith::ConstantOp::create(b, loc, acc, b.getFloatAttr(acc, 0));
+  auto sumIf = scf::IfOp::create(
+      b, loc, colOk,
+      [&](OpBuilder &nb, Location nl) {
+        auto loop = scf::ForOp::create(
+            nb, nl, ty, numPartials, idx(kRowsPar), ValueRange{zero},
+            [&](OpBuilder &lb, Location ll, Value p, ValueRange a) {
+              Value v = memref::LoadOp::create(lb, ll, partial,
+                                               ValueRange{p, col});
+              scf::YieldOp::create(
+                  lb, ll, ValueRange{arith::AddFOp::create(lb, ll, a[0], v)});
+            });
+        scf::YieldOp::create(nb, nl, loop.getResults());
+      },
+      [&](OpBuilder &nb, Location nl) {
+        scf::YieldOp::create(nb, nl, ValueRange{zero});
+      });
+  memref::StoreOp::create(b, loc, sumIf.getResult(0), smem,
+                          ValueRange{ty, tx});
+  gpu::BarrierOp::create(b, loc);
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ty, idx(0));
+  auto writeIf = scf::IfOp::create(
+      b, loc, arith::AndIOp::create(b, loc, first, colOk), false);
+  b.setInsertionPointToStart(writeIf.thenBlock());
+  Value total = memref::LoadOp::create(b, loc, smem, ValueRange{idx(0), tx});
+  for (int64_t r = 1; r < kRowsPar; ++r)
+    total = arith::AddFOp::create(
+        b, loc, total,
+        memref::LoadOp::create(b, loc, smem, ValueRange{idx(r), tx}));
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  if (outType != acc)
+    total = arith::TruncFOp::create(b, loc, outType, total);
+  memref::StoreOp::create(b, loc, total, out, col);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// Checks what every kernel assumes: memrefs with identity layouts.
+LogicalResult checkOperands(PatternRewriter &rewriter, Operation *op) {
+  for (Value v : op->getOperands()) {
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!type)
+      return rewriter.notifyMatchFailure(op, "expects memref operands");
+    if (!type.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(
+          op, "expects identity (row-major contiguous) layouts");
+  }
+  return success();
+}
+
+/// N, static if every normalized dim is.
+std::optional<int64_t> staticCount(NormOpInterface op) {
+  auto type = cast<MemRefType>(op.getInput().getType());
+  int64_t n = 1;
+  for (int64_t d = op.getNormalizedAxis(); d < type.getRank(); ++d) {
+    if (type.isDynamicDim(d))
+      return std::nullopt;
+    n *= type.getDimSize(d);
+  }
+  return n;
+}
+
+int64_t elementBytes(ArrayRef<Value> rowValues) {
+  int64_t bytes = 1;
+  for (Value v : rowValues)
+    if (v)
+      bytes = std::max<int64_t>(
+          bytes,
+          cast<MemRefType>(v.getType()).getElementTypeBitWidth() / 8);
+  return bytes;
+}
+
+/// Wraps the kernel launches of one op in `scf.if (M > 0)`: an empty grid
+/// is not a valid launch.
+template <typename Fn>
+void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn) {
+  Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, numRows,
+                                    arith::ConstantIndexOp::create(b, loc, 0));
+  auto ifOp = scf::IfOp::create(b, loc, any, false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  fn();
+}
+
+template <typename OpTy>
+struct ForwardToGPU final : OpRewritePattern<OpTy> {
+  ForwardToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
+      : OpRewritePattern<OpTy>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkOperands(rewriter, op)))
+      return failure();
+    auto iface = cast<NormOpInterface>(op.getOperation());
+    Location loc = op.getLoc();
+    int64_t axis = iface.getNormalizedAxis();
+    Type acc = iface.getAccumulationType();
+    Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
+
+    ForwardOperands o;
+    o.isLayer = std::is_same_v<OpTy, LayerNormOp>;
+    o.epsilon = op.getEpsilon().convertToDouble();
+    o.gammaOffset = op.getGammaOffset().convertToDouble();
+    o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
+    auto rows2D = [&](Value v) {
+      return v ? viewAs2D(rewriter, loc, v, axis) : Value();
+    };
+    auto flat = [&](Value v) {
+      return v ? viewAs1D(rewriter, loc, v) : Value();
+    };
+    o.x = rows2D(op.getX());
+    o.residual = rows2D(op.getResidual());
+    o.y = rows2D(op.getY());
+    o.residualOut = rows2D(op.getResidualOut());
+    o.gamma = flat(op.getGamma());
+    o.beta = flat(op.getBeta());
+    o.rstd = flat(op.getRstd());
+    if constexpr (std::is_same_v<OpTy, LayerNormOp>)
+      o.mean = flat(op.getMean());
+
+    std::optional<int64_t> n = staticCount(iface);
+    RowMapping map = chooseMapping(
+        n, elementBytes({o.x, o.residual, o.y, o.residualOut}),
+        /*targetElements=*/32, /*floatsPerElement=*/1, options);
+    Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
+    Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
+
+    ifRows(rewriter, loc, numRows, [&] {
+      Value grid = arith::CeilDivUIOp::create(
+          rewriter, loc, numRows,
+          arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
+      OpBuilder::InsertionGuard guard(rewriter);
+      auto launch = createLaunch(rewriter, loc, grid, map.blockSize(), 1,
+                                 {scratchType(rewriter, acc)});
+      RowKernel k(rewriter, loc, acc, map, numRows, numCols, n,
+                  launch.getWorkgroupAttributions()[0]);
+      emitForwardBody(k, o, xType);
+    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  NormToGPUOptions options;
+};
+
+template <typename OpTy>
+struct BackwardToGPU final : OpRewritePattern<OpTy> {
+  BackwardToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
+      : OpRewritePattern<OpTy>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkOperands(rewriter, op)))
+      return failure();
+    auto iface = cast<NormOpInterface>(op.getOperation());
+    Location loc = op.getLoc();
+    int64_t axis = iface.getNormalizedAxis();
+    Type acc = iface.getAccumulationType();
+
+    BackwardOperands o;
+    o.isLayer = std::is_same_v<OpTy, LayerNormGradOp>;
+    o.gammaOffset = op.getGammaOffset().convertToDouble();
+    auto rows2D = [&](Value v) {
+      return v ? viewAs2D(rewriter, loc, v, axis) : Value();
+    };
+    auto flat = [&](Value v) {
+      return v ? viewAs1D(rewriter, loc, v) : Value();
+    };
+    o.dy = rows2D(op.getDy());
+    o.x = rows2D(op.getX());
+    o.dx = rows2D(op.getDx());
+    o.rstd = flat(op.getRstd());
+    o.gamma = flat(op.getGamma());
+    if constexpr (std::is_same_v<OpTy, LayerNormGradOp>)
+      o.mean = flat(op.getMean());
+    Value dgamma = flat(op.getDgamma()), dbeta = flat(op.getDbeta());
+    bool sums = dgamma || dbeta;
+    if (!o.dx && !sums) {
+      rewriter.eraseOp(op);
+      return success();
+    }
+
+    std::optional<int64_t> n = staticCount(iface);
+    int64_t perElement = 2 + (dgamma ? 1 : 0) + (dbeta ? 1 : 0) +
+                         (o.dx && o.gamma ? 1 : 0);
+    RowMapping map =
+        chooseMapping(n, elementBytes({o.dy, o.x, o.dx}),
+                      /*targetElements=*/8, perElement, options);
+    Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
+    Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
+
+    ifRows(rewriter, loc, numRows, [&] {
+      Value blocks = arith::CeilDivUIOp::create(
+          rewriter, loc, numRows,
+          arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
+      // Without column sums every block takes one row group; with them the
+      // grid is persistent (at most `persistentBlocks` partial rows).
+      // `persistentBlocks` counts blocks of 512 threads; smaller blocks get
+      // proportionally more, so that the grid fills the GPU alike.
+      int64_t maxBlocks = options.persistentBlocks *
+                          std::max<int64_t>(1, 512 / map.blockSize());
+      Value grid =
+          sums ? arith::MinUIOp::create(
+                     rewriter, loc, blocks,
+                     arith::ConstantIndexOp::create(rewriter, loc, maxBlocks))
+                     .getResult()
+               : blocks;
+      auto partialType = MemRefType::get(
+          {ShapedType::kDynamic, n ? *n : ShapedType::kDynamic}, acc);
+      auto allocPartial = [&](Value out) -> Value {
+        if (!out)
+          return Value();
+        SmallVector<Value> dyn = {grid};
+        if (!n)
+          dyn.push_back(numCols);
+        return gpu::AllocOp::create(rewriter, loc, partialType, Type(),
+                                    ValueRange{}, dyn, ValueRange{})
+            .getMemref();
+      };
+      o.dgammaPartial = allocPartial(dgamma);
+      o.dbetaPartial = allocPartial(dbeta);
+
+      SmallVector<Type> workgroup = {scratchType(rewriter, acc)};
+      if (sums && map.isStatic() && map.rowsPerBlock > 1)
+        workgroup.push_back(MemRefType::get(
+            {*n}, acc, MemRefLayoutAttrInterface(),
+            gpu::AddressSpaceAttr::get(rewriter.getContext(),
+                                       gpu::AddressSpace::Workgroup)));
+      {
+        OpBuilder::InsertionGuard guard(rewriter);
+        auto launch =
+            createLaunch(rewriter, loc, grid, map.blockSize(), 1, workgroup);
+        RowKernel k(rewriter, loc, acc, map, numRows, numCols, n,
+                    launch.getWorkgroupAttributions()[0]);
+        emitBackwardBody(k, o,
+                         workgroup.size() > 1
+                             ? Value(launch.getWorkgroupAttributions()[1])
+                             : Value());
+      }
+      for (auto [partial, out] :
+           {std::pair{o.dgammaPartial, dgamma}, {o.dbetaPartial, dbeta}}) {
+        if (!out)
+          continue;
+        emitColumnSums(rewriter, loc, acc, partial, out, grid, numCols);
+        gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange{}, partial);
+      }
+    });
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  NormToGPUOptions options;
+};
+
+struct ConvertNormToGPUPass final
+    : norm::impl::ConvertNormToGPUPassBase<ConvertNormToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorBytes < 1 || vectorBytes > 16 ||
+        (vectorBytes & (vectorBytes - 1)) != 0) {
+      getOperation()->emitError()
+          << "convert-norm-to-gpu: vector-bytes must be 1, 2, 4, 8 or 16, got "
+          << vectorBytes;
+      return signalPassFailure();
+    }
+    if (persistentBlocks < 1 || loopThreads < 32 || loopThreads > 1024 ||
+        loopThreads % 32 != 0) {
+      getOperation()->emitError()
+          << "convert-norm-to-gpu: persistent-blocks must be ≥ 1 and "
+             "loop-threads a multiple of 32 in [32, 1024]";
+      return signalPassFailure();
+    }
+    NormToGPUOptions options;
+    options.vectorBytes = vectorBytes;
+    options.persistentBlocks = persistentBlocks;
+    options.loopThreads = loopThreads;
+    RewritePatternSet patterns(&getContext());
+    populateNormToGPUConversionPatterns(patterns, options);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Whatever is left could not be lowered: say why at the op.
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      if (!isa<RmsNormOp, LayerNormOp, RmsNormGradOp, LayerNormGradOp>(op))
+        return WalkResult::advance();
+      op->emitOpError("could not be lowered to GPU kernels: operands must "
+                      "be memrefs with identity layouts (bufferize first)");
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::norm::populateNormToGPUConversionPatterns(
+    RewritePatternSet &patterns, const NormToGPUOptions &options) {
+  patterns.add<ForwardToGPU<RmsNormOp>, ForwardToGPU<LayerNormOp>,
+               BackwardToGPU<RmsNormGradOp>, BackwardToGPU<LayerNormGradOp>>(
+      patterns.getContext(), options);
+}

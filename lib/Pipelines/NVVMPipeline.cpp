@@ -1,0 +1,115 @@
+//===- NVVMPipeline.cpp - norm-lower-to-nvvm --------------------*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Conversion/Passes.h"
+#include "norm/Dialect/Norm/Transforms/Passes.h"
+#include "norm/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::norm;
+
+static void addUpstream(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error(
+        llvm::Twine("norm-lower-to-nvvm: bad upstream pipeline: ") + pipeline);
+}
+
+/// The serialization format of gpu-module-to-binary for an output name.
+static FailureOr<std::string> binaryFormat(StringRef output) {
+  if (output == "ptx" || output == "isa")
+    return std::string("isa");
+  if (output == "cubin" || output == "bin")
+    return std::string("bin");
+  if (output == "fatbin")
+    return std::string("fatbin");
+  return failure();
+}
+
+LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
+    OpPassManager &pm, const NormLowerToNVVMOptions &options) {
+  FailureOr<std::string> format = binaryFormat(options.format);
+  if (failed(format)) {
+    llvm::errs() << "norm-lower-to-nvvm: format must be ptx, cubin or "
+                    "fatbin, got '"
+                 << options.format << "'\n";
+    return failure();
+  }
+  if (!StringRef(options.chip).starts_with("sm_")) {
+    llvm::errs() << "norm-lower-to-nvvm: chip must be sm_<N>, got '"
+                 << options.chip << "'\n";
+    return failure();
+  }
+
+  // On tensors: the split ops (and anything else not in `gpu-ops`) become
+  // linalg; rms_norm / layer_norm and their gradients stay norm ops.
+  NormDecomposePassOptions decompose;
+  decompose.filterOps = {"norm.rms_norm_pre_all_gather",
+                         "norm.rms_norm_post_all_gather",
+                         "norm.layer_norm_pre_all_gather",
+                         "norm.layer_norm_post_all_gather"};
+  pm.addPass(createNormDecomposePass(decompose));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Buffers: outputs in the caller's buffers, temporaries freed.
+  addUpstream(pm, "eliminate-empty-tensors");
+  addUpstream(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map}");
+  pm.addPass(createNormDropReturnedArgumentsPass());
+  addUpstream(pm, "buffer-deallocation-pipeline");
+  pm.addPass(createCanonicalizerPass());
+
+  // Norm ops → specialized kernels (convert-norm-to-gpu).
+  ConvertNormToGPUPassOptions gpuOptions;
+  gpuOptions.vectorBytes = options.vectorBytes;
+  gpuOptions.persistentBlocks = options.persistentBlocks;
+  gpuOptions.loopThreads = options.loopThreads;
+  pm.addPass(createConvertNormToGPUPass(gpuOptions));
+
+  // Whatever else is linalg (decomposed split ops, user code): upstream's
+  // generic path, rows onto blocks and threads through parallel loops.
+  addUpstream(pm, "func.func(convert-linalg-to-parallel-loops)");
+  addUpstream(pm, llvm::formatv("func.func(scf-parallel-loop-tiling{{"
+                                "parallel-loop-tile-sizes={0}})",
+                                options.genericThreads)
+                      .str());
+  addUpstream(pm, "func.func(gpu-map-parallel-loops)");
+  addUpstream(pm, "func.func(convert-parallel-loops-to-gpu)");
+  pm.addNestedPass<func::FuncOp>(createNormGPUDeviceAllocsPass());
+  addUpstream(pm, "lower-affine");
+  pm.addPass(createCanonicalizerPass());
+
+  if (options.entryPoints) {
+    NormGPUEntryPointsPassOptions entry;
+    entry.prefix = options.entryPrefix;
+    pm.addPass(createNormGPUEntryPointsPass(entry));
+  }
+
+  // Kernels out of line, then every launch, allocation and free of a
+  // function on one stream, synchronized once at its end (gpu-to-llvm only
+  // lowers asynchronous gpu.alloc).
+  addUpstream(pm, "gpu-launch-sink-index-computations");
+  addUpstream(pm, "gpu-kernel-outlining");
+  addUpstream(pm, "func.func(gpu-async-region)");
+
+  // Upstream from here: NVVM, serialization, host code.
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = *format;
+  nvvm.optLevel = options.optLevel;
+  nvvm.cmdOptions = options.ptxasOptions;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  return success();
+}
