@@ -31,8 +31,7 @@ class Case:
     def shape(self, kind):
         n = self.n if self.static_n else "?"
         if kind == "row":
-            return ["?", 4, n // 4 if self.static_n else "?"] if False else (
-                ["?", n])
+            return ["?", n]
         if kind == "col":
             return [n]
         return ["?"]
@@ -45,10 +44,12 @@ class Case:
         args, kinds = [], []  # (ssa, type, manifest entry)
 
         def add(name, shape, etype, role, kind):
+            # Symbolic shape: rows are [M, N], columns [N], statistics [M].
+            sym = {"row": ["M", "N"], "col": ["N"], "stat": ["M"]}[kind]
             args.append((name, tensor(shape, etype)))
             kinds.append({"name": name, "role": role, "dtype": etype,
-                          "shape": ["M" if s == "?" and kind != "col" else
-                                    ("N" if s == "?" else s) for s in shape]})
+                          "shape": [d if s == "?" else s
+                                    for s, d in zip(shape, sym)]})
 
         op = self.op
         grad = op.endswith("_grad")
@@ -173,10 +174,6 @@ def bench_cases():
         cases.append(Case(f"ln_fwd_{dt}_{n}", "layer_norm", dt, n, beta=True))
         cases.append(Case(f"rms_res_{dt}_{n}", "rms_norm", dt, n,
                           residual=True, residual_out=True))
-        cases.append(Case(f"rms_fwdstats_{dt}_{n}", "rms_norm", dt, n,
-                          stats=True))
-        cases.append(Case(f"ln_fwdstats_{dt}_{n}", "layer_norm", dt, n,
-                          beta=True, stats=True))
         cases.append(Case(f"rms_bwd_{dt}_{n}", "rms_norm_grad", dt, n))
         cases.append(Case(f"ln_bwd_{dt}_{n}", "layer_norm_grad", dt, n,
                           dbeta=True))

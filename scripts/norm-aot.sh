@@ -14,6 +14,8 @@ build="${NORM_BUILD_DIR:-$root/build}"
 prefix="$(llvm-config-22 --prefix)"
 in="$1"; out="$2"; options="${3:-}"
 cuda="${CUDA_HOME:-/usr/local/cuda}"
+# gpu-module-to-binary finds ptxas and libdevice through CUDA_HOME.
+export CUDA_HOME="$cuda"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 
 "$build/bin/norm-opt" "$in" --norm-lower-to-nvvm="$options" -o "$work/lowered.mlir"

@@ -13,7 +13,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.norm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py",
                    "Inputs", "check_doc_examples.py", "check_decompose.py",
-                   "check_cpu_pipeline.py", "check_fuse.py"]
+                   "check_cpu_pipeline.py", "check_fuse.py", "check_gpu.py"]
 
 config.substitutions.append(("%norm_src_root", config.norm_src_root))
 config.substitutions.append(("%norm_obj_root", config.norm_obj_root))
@@ -75,3 +75,44 @@ else:
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["norm-opt"], [config.norm_tools_dir])
+
+# GPU: PTX checked by ptxas (CUDA toolkit), the GPU runtime and AOT libraries
+# (cuda.h, libcuda stub, clang-22), and execution on a GPU (nvidia-smi and a
+# python with torch.cuda). None is installable from Debian in the versions
+# needed (CUDA 13 for PTX 8.0 / sm_90): each is a visible UNSUPPORTED where
+# absent, never a failure of the suite.
+cuda_home = os.environ.get("CUDA_HOME", "/usr/local/cuda")
+# gpu-module-to-binary finds ptxas and libdevice through CUDA_HOME.
+if os.path.isdir(cuda_home):
+    config.environment["CUDA_HOME"] = cuda_home
+ptxas = shutil.which("ptxas") or shutil.which(
+    "ptxas", path=os.path.join(cuda_home, "bin"))
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("ptxas tests disabled: need the CUDA toolkit's ptxas")
+if os.path.exists(os.path.join(config.norm_obj_root, "lib",
+                               "libnorm_gpu_runtime_static.a")) and \
+        shutil.which("clang-22"):
+    config.available_features.add("gpu-runtime")
+else:
+    lit_config.note("gpu-runtime tests disabled: need the CUDA toolkit "
+                    "(cuda.h) at configure time and clang-22")
+torch_python = None
+if shutil.which("nvidia-smi") and subprocess.call(
+        ["nvidia-smi", "-L"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL) == 0:
+    for candidate in [config.python_executable, "python3", "/usr/bin/python3"]:
+        if candidate and shutil.which(candidate) and subprocess.call(
+                [candidate, "-c",
+                 "import torch,sys; sys.exit(0 if torch.cuda.is_available() "
+                 "else 1)"], stderr=subprocess.DEVNULL) == 0:
+            torch_python = candidate
+            break
+if torch_python and "gpu-runtime" in config.available_features:
+    config.available_features.add("cuda")
+    config.substitutions.append(("%torch_python", torch_python))
+else:
+    lit_config.note("cuda tests disabled: need a GPU (nvidia-smi), a python "
+                    "with torch.cuda and the GPU runtime")

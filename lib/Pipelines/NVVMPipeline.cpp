@@ -81,7 +81,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   // generic path, rows onto blocks and threads through parallel loops.
   addUpstream(pm, "func.func(convert-linalg-to-parallel-loops)");
   addUpstream(pm, llvm::formatv("func.func(scf-parallel-loop-tiling{{"
-                                "parallel-loop-tile-sizes={0}})",
+                                "parallel-loop-tile-sizes={0} no-min-max-bounds=true})",
                                 options.genericThreads)
                       .str());
   addUpstream(pm, "func.func(gpu-map-parallel-loops)");

@@ -79,6 +79,23 @@ bool ensureContext() {
   return check(cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
 }
 
+/// Keeps freed stream-ordered memory in the device's default pool instead
+/// of returning it to the driver at every synchronization (the default
+/// release threshold is 0): gradient partials are allocated on every call,
+/// and re-mapping them each time costs tens of microseconds.
+void keepPoolMemory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    CUdevice device;
+    CUmemoryPool pool;
+    if (cuCtxGetDevice(&device) != CUDA_SUCCESS ||
+        cuDeviceGetDefaultMemPool(&pool, device) != CUDA_SUCCESS)
+      return;
+    cuuint64_t threshold = ~cuuint64_t(0);
+    cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &threshold);
+  });
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -218,6 +235,7 @@ NORM_GPU_EXPORT void *mgpuMemAlloc(uint64_t size, void *stream,
   if (!ensureContext() || size == 0)
     return nullptr;
   CUdeviceptr ptr = 0;
+  keepPoolMemory();
   if (isHostShared)
     check(cuMemAllocManaged(&ptr, size, CU_MEM_ATTACH_GLOBAL),
           "cuMemAllocManaged");

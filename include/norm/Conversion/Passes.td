@@ -74,7 +74,9 @@ def NormGPUDeviceAllocsPass : Pass<"norm-gpu-device-allocs", "::mlir::func::Func
     `memref.alloc`s in host code. This pass turns each `memref.alloc` /
     `memref.dealloc` outside `gpu.launch` bodies into `gpu.alloc` /
     `gpu.dealloc`, so that the buffers live in device memory. Allocations
-    inside kernels are left alone.
+    inside kernels are left alone. An `scf.parallel` still on the host (a
+    loop the GPU mapping did not take) is an error: it would touch device
+    memory from the CPU.
 
     ```mlir
     %t = memref.alloc(%m) : memref<?xf32>   // becomes gpu.alloc (%m)

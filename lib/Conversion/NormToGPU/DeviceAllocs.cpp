@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -68,6 +69,17 @@ struct DeallocToGPU final : OpRewritePattern<memref::DeallocOp> {
 struct NormGPUDeviceAllocsPass final
     : norm::impl::NormGPUDeviceAllocsPassBase<NormGPUDeviceAllocsPass> {
   void runOnOperation() override {
+    // Host loops left by the generic path would touch device memory from
+    // the CPU: a mapping failure, reported rather than miscompiled.
+    WalkResult loops = getOperation()->walk([](scf::ParallelOp loop) {
+      if (!onHost(loop))
+        return WalkResult::advance();
+      loop.emitError("norm-gpu-device-allocs: parallel loop left on the host "
+                     "(not mapped to a GPU kernel)");
+      return WalkResult::interrupt();
+    });
+    if (loops.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateNormGPUDeviceAllocPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

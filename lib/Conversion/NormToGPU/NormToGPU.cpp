@@ -542,16 +542,22 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     Value sum = k.rowSums({k.hsum(partial)})[0];
     Value mean, rstd;
     if (o.isLayer) {
-      mean = arith::DivFOp::create(b, loc, sum, k.count);
-      // Pass 2 (from registers): Σ(h − mean)², masked lanes excluded.
-      Value m2 = k.zeros();
+      // Pass 2 (from registers): d = h − m₁ with m₁ = Σh/N; Σd corrects
+      // the mean (m = m₁ + Σd/N: Σh in f32 loses the low bits of a large
+      // mean, Σd does not) and Σd² − (Σd)²/N is the centered sum of squares.
+      Value m1 = arith::DivFOp::create(b, loc, sum, k.count);
+      Value dsum = k.zeros(), m2 = k.zeros();
       for (int64_t i = 0; i < map.vecsPerThread; ++i) {
-        Value d = k.sub(getH(i, false), k.splat(mean));
+        Value d = k.sub(getH(i, false), k.splat(m1));
         if (pred[i])
           d = arith::SelectOp::create(b, loc, pred[i], d, k.zeros());
+        dsum = k.add(dsum, d);
         m2 = k.add(m2, k.mul(d, d));
       }
-      rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon);
+      SmallVector<Value> sums = k.rowSums({k.hsum(dsum), k.hsum(m2)});
+      Value shift = arith::DivFOp::create(b, loc, sums[0], k.count);
+      mean = k.add(m1, shift);
+      rstd = k.rstdOf(k.sub(sums[1], k.mul(sums[0], shift)), o.epsilon);
     } else {
       rstd = k.rstdOf(sum, o.epsilon);
     }
@@ -583,7 +589,14 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
   Value sum = k.rowSums({k.hsum(partial)})[0];
   Value mean, rstd;
   if (o.isLayer) {
-    mean = arith::DivFOp::create(b, loc, sum, k.count);
+    // As above: the mean corrected by Σ(h − m₁).
+    Value m1 = arith::DivFOp::create(b, loc, sum, k.count);
+    Value dsum = rowLoop(k.zeros(), [&](Value j, Value a) {
+      return k.add(a, k.sub(loadH(j, nullptr, false), k.splat(m1)));
+    });
+    Value shift = arith::DivFOp::create(
+        b, loc, k.rowSums({k.hsum(dsum)})[0], k.count);
+    mean = k.add(m1, shift);
     Value m2 = rowLoop(k.zeros(), [&](Value j, Value a) {
       Value d = k.sub(loadH(j, nullptr, false), k.splat(mean));
       return k.add(a, k.mul(d, d));
@@ -1153,7 +1166,7 @@ struct ConvertNormToGPUPass final
         (vectorBytes & (vectorBytes - 1)) != 0) {
       getOperation()->emitError()
           << "convert-norm-to-gpu: vector-bytes must be 1, 2, 4, 8 or 16, got "
-          << vectorBytes;
+          << static_cast<int64_t>(vectorBytes);
       return signalPassFailure();
     }
     if (persistentBlocks < 1 || loopThreads < 32 || loopThreads > 1024 ||

@@ -1,0 +1,104 @@
+// RUN: norm-opt %s --convert-norm-to-gpu -split-input-file | FileCheck %s
+
+// Static N = 4096 bf16: 128 threads per row (one row per block), four
+// 128-bit loads per thread, kept in registers; warp shuffles, then one
+// shared-memory exchange; rstd written by lane 0; launch skipped when M = 0.
+// CHECK-LABEL: func.func @rms_static
+// CHECK:         %[[M:.+]] = memref.dim %{{.+}}, %c0
+// CHECK:         arith.cmpi ugt, %[[M]], %c0
+// CHECK:         scf.if
+// CHECK:           gpu.launch blocks({{.*}}) in ({{.*}} = %[[M]], {{.*}}) threads({{.*}}) in ({{.*}} = %c128,
+// CHECK-SAME:        workgroup(%{{.+}} : memref<4x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-4:     vector.load {{.*}} {alignment = 16 : i64} : memref<?x4096xbf16>, vector<8xbf16>
+// CHECK:             gpu.shuffle  xor {{.*}}, %c16_i32, %c32_i32 : f32
+// CHECK:             gpu.barrier
+// CHECK:             math.sqrt
+// CHECK:             memref.store {{.*}} : memref<?xf32>
+// CHECK-COUNT-4:     vector.store {{.*}} {alignment = 16 : i64} : memref<?x4096xbf16>, vector<8xbf16>
+// CHECK-NOT:         vector.load
+// CHECK:             gpu.terminator
+func.func @rms_static(%x: memref<?x4096xbf16>, %w: memref<4096xbf16>,
+                      %y: memref<?x4096xbf16>, %r: memref<?xf32>) {
+  norm.rms_norm ins(%x : memref<?x4096xbf16>) gamma(%w : memref<4096xbf16>)
+      outs(%y : memref<?x4096xbf16>) rstd(%r : memref<?xf32>)
+  return
+}
+
+// -----
+
+// Short rows (N = 200 f32: 50 vectors of 4): 8 threads per row (7 vectors
+// each, the last masked), 32 rows per 256-thread block, rows past M
+// predicated; rank 3 collapsed into rows; the reduction stays within the 8
+// lanes of a row, with no barrier.
+// CHECK-LABEL: func.func @layer_short
+// CHECK:         memref.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : memref<?x8x200xf32> into memref<?x200xf32>
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:           scf.if {{.*}} -> (vector<4xf32>)
+// CHECK-NOT:       gpu.shuffle  xor {{.*}}, %c8_i32
+// CHECK:           gpu.shuffle  xor {{.*}}, %c4_i32, %c32_i32 : f32
+// CHECK:           gpu.shuffle  xor {{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK-NOT:       gpu.shuffle  xor {{.*}}, %c8_i32
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+func.func @layer_short(%x: memref<?x8x200xf32>, %b: memref<200xf32>,
+                       %y: memref<?x8x200xf32>) {
+  norm.layer_norm ins(%x : memref<?x8x200xf32>) beta(%b : memref<200xf32>)
+      outs(%y : memref<?x8x200xf32>)
+  return
+}
+
+// -----
+
+// Dynamic N: 256 threads loop over the row (scf.for with step 256).
+// CHECK-LABEL: func.func @rms_dynamic
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:           scf.for {{.*}} step %c256 iter_args
+// CHECK:           gpu.barrier
+// CHECK:           scf.for {{.*}} step %c256
+func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
+  norm.rms_norm ins(%x : memref<?x?xf16>) outs(%y : memref<?x?xf16>)
+  return
+}
+
+// -----
+
+// Gradient with dgamma and dbeta: a persistent grid (at most 264 blocks of
+// 512 threads) writes one partial row per block into device memory, then
+// two fixed-order column-sum kernels (32 × 16 threads) reduce them.
+// CHECK-LABEL: func.func @layer_grad
+// CHECK:         %[[G:.+]] = arith.minui %{{.+}}, %c264
+// CHECK:         %[[PG:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
+// CHECK:         %[[PB:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[G]], {{.*}}) threads({{.*}}) in ({{.*}} = %c512,
+// CHECK:           gpu.grid_dim  x
+// CHECK:           scf.for
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c16,
+// CHECK:         gpu.dealloc  %[[PG]]
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c16,
+// CHECK:         gpu.dealloc  %[[PB]]
+func.func @layer_grad(%dy: memref<?x4096xbf16>, %x: memref<?x4096xbf16>,
+                      %mean: memref<?xf32>, %rstd: memref<?xf32>,
+                      %w: memref<4096xbf16>, %dx: memref<?x4096xbf16>,
+                      %dw: memref<4096xf32>, %db: memref<4096xf32>) {
+  norm.layer_norm_grad ins(%dy : memref<?x4096xbf16>, %x : memref<?x4096xbf16>,
+                           %mean : memref<?xf32>, %rstd : memref<?xf32>)
+      gamma(%w : memref<4096xbf16>)
+      outs dx(%dx : memref<?x4096xbf16>) dgamma(%dw : memref<4096xf32>)
+           dbeta(%db : memref<4096xf32>)
+  return
+}
+
+// -----
+
+// Only dx: no partial sums, no workspace, one launch.
+// CHECK-LABEL: func.func @rms_grad_dx
+// CHECK-NOT:     gpu.alloc
+// CHECK-COUNT-1: gpu.launch
+// CHECK-NOT:     gpu.launch
+func.func @rms_grad_dx(%dy: memref<?x1024xf32>, %x: memref<?x1024xf32>,
+                       %rstd: memref<?xf32>, %dx: memref<?x1024xf32>) {
+  norm.rms_norm_grad ins(%dy : memref<?x1024xf32>, %x : memref<?x1024xf32>,
+                         %rstd : memref<?xf32>)
+      outs dx(%dx : memref<?x1024xf32>)
+  return
+}

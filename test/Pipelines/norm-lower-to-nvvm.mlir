@@ -1,0 +1,36 @@
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx" | FileCheck %s
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx entry-points=false" | FileCheck %s --check-prefix=NOENTRY
+// RUN: %norm_exit norm-opt %s --norm-lower-to-nvvm="format=elf" 2>&1 | FileCheck %s --check-prefix=BADFMT
+// RUN: %norm_exit norm-opt %s --norm-lower-to-nvvm="chip=gfx90a" 2>&1 | FileCheck %s --check-prefix=BADCHIP
+
+// The whole path on tensors: bufferized, specialized kernels, PTX embedded
+// in a gpu.binary, host code calling the mgpu* runtime, and a C entry point
+// on device pointers and a stream. The split ops take the generic path.
+// CHECK-DAG: gpu.binary @rms_kernel {{.*}}#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}ld.global.v4
+// CHECK-DAG: gpu.binary @pre_kernel
+// CHECK-DAG: llvm.call @mgpuLaunchKernel
+// CHECK-DAG: llvm.func @norm_pre(
+// CHECK: llvm.func @norm_rms(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> i32
+// CHECK-NEXT: llvm.mlir.constant
+// CHECK: llvm.call @normGpuSetStream
+// CHECK: llvm.call @rms(
+// CHECK: llvm.call @normGpuTakeError
+// NOENTRY-NOT: llvm.func @norm_rms
+// BADFMT: norm-lower-to-nvvm: format must be ptx, cubin or fatbin, got 'elf'
+// BADFMT: exit=1
+// BADCHIP: norm-lower-to-nvvm: chip must be sm_<N>, got 'gfx90a'
+// BADCHIP: exit=1
+
+func.func @rms(%x: tensor<?x4096xbf16>, %w: tensor<4096xbf16>,
+               %y0: tensor<?x4096xbf16>) -> tensor<?x4096xbf16> {
+  %y = norm.rms_norm ins(%x : tensor<?x4096xbf16>) gamma(%w : tensor<4096xbf16>)
+      outs(%y0 : tensor<?x4096xbf16>) -> tensor<?x4096xbf16>
+  return %y : tensor<?x4096xbf16>
+}
+
+func.func @pre(%x: tensor<?x384xbf16>, %s0: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %s = norm.layer_norm_pre_all_gather ins(%x : tensor<?x384xbf16>)
+      outs(%s0 : tensor<?x3xf32>) {stats_layout = #norm.stats<count_sum_m2>}
+      -> tensor<?x3xf32>
+  return %s : tensor<?x3xf32>
+}
