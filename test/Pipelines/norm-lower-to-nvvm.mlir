@@ -7,12 +7,12 @@
 // in a gpu.binary, host code calling the mgpu* runtime, and a C entry point
 // on device pointers and a stream. The split ops take the generic path.
 // CHECK-DAG: gpu.binary @rms_kernel {{.*}}#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}ld.global.v4
-// CHECK-DAG: gpu.binary @pre_kernel
 // CHECK-DAG: gpu.launch_func <%{{.*}} : !llvm.ptr> @rms_kernel::@rms_kernel
 // CHECK: llvm.func @norm_rms(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> i32
 // CHECK: llvm.call @normGpuSetStream
 // CHECK: llvm.call @rms(
 // CHECK: llvm.call @normGpuTakeError
+// CHECK: gpu.binary @pre_kernel
 // CHECK: llvm.func @norm_pre(
 // NOENTRY-NOT: llvm.func @norm_rms
 // BADFMT: norm-lower-to-nvvm: format must be ptx, cubin or fatbin, got 'elf'
