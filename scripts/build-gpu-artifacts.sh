@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds, on this machine (no GPU needed), what the GPU machine runs:
+# build/gpu/{libtests.so,tests.json} (the execution suite) and
+# build/gpu/{libbench.so,bench.json} (the benchmark). Carry build/gpu there
+# and run scripts/gpu-device-check.sh (and bench/gpu/run.py).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="${NORM_BUILD_DIR:-$root/build}/gpu"
+mkdir -p "$out"
+bash "$root/scripts/build.sh" norm-opt NormGpuRuntimeStatic
+for kind in tests bench; do
+  python3 "$root/scripts/gen_gpu_cases.py" "$kind" "$out/$kind.mlir" "$out/$kind.json"
+  bash "$root/scripts/norm-aot.sh" "$out/$kind.mlir" "$out/lib$kind.so" "${NORM_NVVM_OPTIONS:-}"
+done
+ls -la "$out"
