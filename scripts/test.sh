@@ -8,6 +8,10 @@ build="${NORM_BUILD_DIR:-$root/build}"
 
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" norm-opt norm-doc
+# The GPU runtime exists where the CUDA toolkit was found (docs/GPU.md).
+if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^NormGpuRuntimeStatic:'; then
+  bash "$root/scripts/build.sh" NormGpuRuntimeStatic NormGpuRuntime
+fi
 
 # Everything is installed: an execution test must run, not be skipped.
 export NORM_REQUIRE_EXECUTION=1
