@@ -9,7 +9,7 @@ build="${NORM_BUILD_DIR:-$root/build}"
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" norm-opt norm-doc
 # The GPU runtime exists where the CUDA toolkit was found (docs/GPU.md).
-if ninja -C "$build" -t targets all 2>/dev/null | grep -q '^NormGpuRuntimeStatic:'; then
+if ninja -C "$build" -t targets all 2>/dev/null | grep -qx 'NormGpuRuntimeStatic: phony'; then
   bash "$root/scripts/build.sh" NormGpuRuntimeStatic NormGpuRuntime
 fi
 
