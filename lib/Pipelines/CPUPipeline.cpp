@@ -7,6 +7,7 @@
 
 #include "norm/Dialect/Norm/Transforms/Passes.h"
 #include "norm/Pipelines/Pipelines.h"
+#include "PipelineUtils.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -17,13 +18,8 @@
 using namespace mlir;
 using namespace mlir::norm;
 
-/// Adds an upstream pass (or nested pipeline) by its textual name; every
-/// name used here is registered by `registerAllPasses`. A mistake is a bug
-/// in this file, reported on stderr and through pass-manager failure.
 static void addUpstream(OpPassManager &pm, StringRef pipeline) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error(
-        llvm::Twine("norm-lower-to-cpu: bad upstream pipeline: ") + pipeline);
+  pipeline_utils::addUpstream(pm, pipeline, "norm-lower-to-cpu");
 }
 
 void mlir::norm::buildNormLowerToCPUPipeline(

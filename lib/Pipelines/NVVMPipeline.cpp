@@ -8,6 +8,7 @@
 #include "norm/Conversion/Passes.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
 #include "norm/Pipelines/Pipelines.h"
+#include "PipelineUtils.h"
 
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -20,9 +21,7 @@ using namespace mlir;
 using namespace mlir::norm;
 
 static void addUpstream(OpPassManager &pm, StringRef pipeline) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error(
-        llvm::Twine("norm-lower-to-nvvm: bad upstream pipeline: ") + pipeline);
+  pipeline_utils::addUpstream(pm, pipeline, "norm-lower-to-nvvm");
 }
 
 /// The serialization format of gpu-module-to-binary for an output name.

@@ -152,6 +152,15 @@ Value viewAs1D(OpBuilder &b, Location loc, Value mem) {
   return memref::CollapseShapeOp::create(b, loc, mem, {all});
 }
 
+/// Views of optional operands (null stays null) as rows × columns or flat.
+struct OperandViews {
+  OpBuilder &b;
+  Location loc;
+  int64_t axis;
+  Value rows(Value v) { return v ? viewAs2D(b, loc, v, axis) : Value(); }
+  Value flat(Value v) { return v ? viewAs1D(b, loc, v) : Value(); }
+};
+
 //===----------------------------------------------------------------------===//
 // Kernel body builder
 //===----------------------------------------------------------------------===//
@@ -1007,12 +1016,9 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     o.epsilon = op.getEpsilon().convertToDouble();
     o.gammaOffset = op.getGammaOffset().convertToDouble();
     o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
-    auto rows2D = [&](Value v) {
-      return v ? viewAs2D(rewriter, loc, v, axis) : Value();
-    };
-    auto flat = [&](Value v) {
-      return v ? viewAs1D(rewriter, loc, v) : Value();
-    };
+    OperandViews views{rewriter, loc, axis};
+    auto rows2D = [&](Value v) { return views.rows(v); };
+    auto flat = [&](Value v) { return views.flat(v); };
     o.x = rows2D(op.getX());
     o.residual = rows2D(op.getResidual());
     o.y = rows2D(op.getY());
@@ -1065,12 +1071,9 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
     BackwardOperands o;
     o.isLayer = std::is_same_v<OpTy, LayerNormGradOp>;
     o.gammaOffset = op.getGammaOffset().convertToDouble();
-    auto rows2D = [&](Value v) {
-      return v ? viewAs2D(rewriter, loc, v, axis) : Value();
-    };
-    auto flat = [&](Value v) {
-      return v ? viewAs1D(rewriter, loc, v) : Value();
-    };
+    OperandViews views{rewriter, loc, axis};
+    auto rows2D = [&](Value v) { return views.rows(v); };
+    auto flat = [&](Value v) { return views.flat(v); };
     o.dy = rows2D(op.getDy());
     o.x = rows2D(op.getX());
     o.dx = rows2D(op.getDx());
