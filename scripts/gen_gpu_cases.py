@@ -24,17 +24,13 @@ class Case:
     def __init__(self, name, op, dtype, n, static_n=True, gamma=True,
                  beta=False, residual=False, residual_out=False, stats=False,
                  offset=0.0, rounding="once", dx=True, dgamma=True,
-                 dbeta=False, eps=None, rank3=False):
+                 dbeta=False, eps=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
     def shape(self, kind):
         n = self.n if self.static_n else "?"
-        if kind == "row":
-            return ["?", n]
-        if kind == "col":
-            return [n]
-        return ["?"]
+        return {"row": ["?", n], "col": [n], "stat": ["?"]}[kind]
 
     def emit(self):
         dt = MLIR_TYPE[self.dtype]

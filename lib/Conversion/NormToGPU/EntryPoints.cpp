@@ -100,6 +100,7 @@ struct NormGPUEntryPointsPass final
           argTypes.push_back(ptr);
           numDynamic += m.getNumDynamicDims();
         }
+      unsigned numMemrefs = argTypes.size() - 1;
       argTypes.append(numDynamic, i64);
       for (Type t : f.getArgumentTypes())
         if (!isa<MemRefType>(t))
@@ -110,11 +111,8 @@ struct NormGPUEntryPointsPass final
                                           b.getFunctionType(argTypes, {i32}));
       Block *entry = wrapper.addEntryBlock();
       b.setInsertionPointToStart(entry);
-      unsigned nextPtr = 1;
       // Layout: [stream, ptrs (one per memref), dynamic sizes, scalars].
-      unsigned numMemrefs = 0;
-      for (Type t : f.getArgumentTypes())
-        numMemrefs += isa<MemRefType>(t);
+      unsigned nextPtr = 1;
       unsigned nextDyn = 1 + numMemrefs;
       unsigned nextScalar = nextDyn + numDynamic;
 

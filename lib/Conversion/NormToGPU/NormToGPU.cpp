@@ -170,10 +170,9 @@ struct OperandViews {
 class RowKernel {
 public:
   RowKernel(OpBuilder &b, Location loc, Type acc, const RowMapping &map,
-            Value numRows, Value numCols, std::optional<int64_t> staticCols,
-            Value reductionScratch)
+            Value numRows, Value numCols, Value reductionScratch)
       : b(b), loc(loc), acc(acc), map(map), numRows(numRows),
-        numCols(numCols), staticCols(staticCols), scratch(reductionScratch) {
+        numCols(numCols), scratch(reductionScratch) {
     tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
     bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     lane = rem(tid, map.threadsPerRow);
@@ -189,7 +188,6 @@ public:
   Type acc;
   RowMapping map;
   Value numRows, numCols;
-  std::optional<int64_t> staticCols;
   Value scratch;
   Value tid, bid, lane, slot, vecCount, count;
   unsigned nextScratch = 0;
@@ -314,6 +312,15 @@ public:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     emit();
+  }
+
+  /// The factor γ + offset at column `col` (an absent γ is 1), or null when
+  /// it is 1.
+  Value gammaFactor(Value gamma, double offset, Value col, Value pred) {
+    if (!gamma)
+      return offset == 0.0 ? Value() : splat(cst(offset + 1.0));
+    Value g = load(gamma, {col}, pred);
+    return offset == 0.0 ? g : add(g, splat(cst(offset)));
   }
 
   /// Loads a per-row scalar (rstd, mean) of row `row`, widened to acc.
@@ -502,15 +509,8 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     if (o.roundBeforeGamma)
       xhat = k.roundTrip(xhat, xType);
     Value y = xhat;
-    if (o.gamma) {
-      Value g = k.load(o.gamma, {col}, pred);
-      if (o.gammaOffset != 0.0)
-        g = k.add(g, k.splat(k.cst(o.gammaOffset)));
+    if (Value g = k.gammaFactor(o.gamma, o.gammaOffset, col, pred))
       y = k.mul(y, g);
-    } else if (o.gammaOffset != 0.0) {
-      // An absent γ is 1: the factor is 1 + offset.
-      y = k.mul(y, k.splat(k.cst(o.gammaOffset + 1.0)));
-    }
     if (o.beta)
       y = k.add(y, k.load(o.beta, {col}, pred));
     k.store(y, o.y, {safeRow, col}, pred);
@@ -535,10 +535,10 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
       pred.push_back(k.andi(rowOk, partial ? k.ult(j, k.vecCount) : Value()));
     }
     SmallVector<Value> h;
-    auto getH = [&](int64_t i, bool last) -> Value {
+    auto getH = [&](int64_t i, bool storeResidual) -> Value {
       if (map.keepRow && i < (int64_t)h.size())
         return h[i];
-      return loadH(vecIndex[i], pred[i], last);
+      return loadH(vecIndex[i], pred[i], storeResidual);
     };
     // Pass 1: Σh (layer) or Σh² (rms).
     Value partial = k.zeros();
@@ -572,7 +572,7 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     }
     finishStats(mean, rstd);
     for (int64_t i = 0; i < map.vecsPerThread; ++i)
-      writeY(getH(i, /*last=*/!map.keepRow), mean, rstd, vecIndex[i],
+      writeY(getH(i, /*storeResidual=*/!map.keepRow), mean, rstd, vecIndex[i],
              pred[i]);
     return;
   }
@@ -652,15 +652,8 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
     colPred.push_back(partial ? k.ult(j, k.vecCount) : Value());
   }
 
-  // γ + offset per chunk, loaded once (static N).
-  auto gammaAt = [&](Value col, Value pred) -> Value {
-    if (!o.gamma)
-      return o.gammaOffset == 0.0 ? Value()
-                                  : k.splat(k.cst(o.gammaOffset + 1.0));
-    Value g = k.load(o.gamma, {col}, pred);
-    if (o.gammaOffset != 0.0)
-      g = k.add(g, k.splat(k.cst(o.gammaOffset)));
-    return g;
+  auto gammaAt = [&](Value col, Value pred) {
+    return k.gammaFactor(o.gamma, o.gammaOffset, col, pred);
   };
   // γ stays in registers across rows only when the row does too; otherwise
   // it is read where it is used (it is small and stays in L1/L2).
@@ -1017,17 +1010,15 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     o.gammaOffset = op.getGammaOffset().convertToDouble();
     o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
     OperandViews views{rewriter, loc, axis};
-    auto rows2D = [&](Value v) { return views.rows(v); };
-    auto flat = [&](Value v) { return views.flat(v); };
-    o.x = rows2D(op.getX());
-    o.residual = rows2D(op.getResidual());
-    o.y = rows2D(op.getY());
-    o.residualOut = rows2D(op.getResidualOut());
-    o.gamma = flat(op.getGamma());
-    o.beta = flat(op.getBeta());
-    o.rstd = flat(op.getRstd());
+    o.x = views.rows(op.getX());
+    o.residual = views.rows(op.getResidual());
+    o.y = views.rows(op.getY());
+    o.residualOut = views.rows(op.getResidualOut());
+    o.gamma = views.flat(op.getGamma());
+    o.beta = views.flat(op.getBeta());
+    o.rstd = views.flat(op.getRstd());
     if constexpr (std::is_same_v<OpTy, LayerNormOp>)
-      o.mean = flat(op.getMean());
+      o.mean = views.flat(op.getMean());
 
     std::optional<int64_t> n = staticCount(iface);
     RowMapping map = chooseMapping(
@@ -1043,7 +1034,7 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
       OpBuilder::InsertionGuard guard(rewriter);
       auto launch = createLaunch(rewriter, loc, grid, map.blockSize(), 1,
                                  {scratchType(rewriter, acc)});
-      RowKernel k(rewriter, loc, acc, map, numRows, numCols, n,
+      RowKernel k(rewriter, loc, acc, map, numRows, numCols,
                   launch.getWorkgroupAttributions()[0]);
       emitForwardBody(k, o, xType);
     });
@@ -1072,16 +1063,14 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
     o.isLayer = std::is_same_v<OpTy, LayerNormGradOp>;
     o.gammaOffset = op.getGammaOffset().convertToDouble();
     OperandViews views{rewriter, loc, axis};
-    auto rows2D = [&](Value v) { return views.rows(v); };
-    auto flat = [&](Value v) { return views.flat(v); };
-    o.dy = rows2D(op.getDy());
-    o.x = rows2D(op.getX());
-    o.dx = rows2D(op.getDx());
-    o.rstd = flat(op.getRstd());
-    o.gamma = flat(op.getGamma());
+    o.dy = views.rows(op.getDy());
+    o.x = views.rows(op.getX());
+    o.dx = views.rows(op.getDx());
+    o.rstd = views.flat(op.getRstd());
+    o.gamma = views.flat(op.getGamma());
     if constexpr (std::is_same_v<OpTy, LayerNormGradOp>)
-      o.mean = flat(op.getMean());
-    Value dgamma = flat(op.getDgamma()), dbeta = flat(op.getDbeta());
+      o.mean = views.flat(op.getMean());
+    Value dgamma = views.flat(op.getDgamma()), dbeta = views.flat(op.getDbeta());
     bool sums = dgamma || dbeta;
     if (!o.dx && !sums) {
       rewriter.eraseOp(op);
@@ -1138,7 +1127,7 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
         OpBuilder::InsertionGuard guard(rewriter);
         auto launch =
             createLaunch(rewriter, loc, grid, map.blockSize(), 1, workgroup);
-        RowKernel k(rewriter, loc, acc, map, numRows, numCols, n,
+        RowKernel k(rewriter, loc, acc, map, numRows, numCols,
                     launch.getWorkgroupAttributions()[0]);
         emitBackwardBody(k, o,
                          workgroup.size() > 1

@@ -142,8 +142,8 @@ def main():
     for name, case in lib.cases.items():
         if only and only not in name:
             continue
-        for m in ((333,) if name.endswith(("_all", "_dyn")) is False else
-                  (333, 1, 0)):
+        for m in ((333, 1, 0) if name.endswith(("_all", "_dyn")) else
+                  (333,)):
             total += 1
             try:
                 ok, msg = check_case(lib, case, m, gen)
