@@ -9,7 +9,9 @@ build="${NORM_BUILD_DIR:-$root/build}"
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" norm-opt norm-doc
 # The GPU runtime exists where the CUDA toolkit was found (docs/GPU.md).
-if ninja -C "$build" -t targets all 2>/dev/null | grep -qx 'NormGpuRuntimeStatic: phony'; then
+# (grep without -q: an early exit would SIGPIPE ninja and fail the pipe.)
+if ninja -C "$build" -t targets all 2>/dev/null |
+    grep -x 'NormGpuRuntimeStatic: phony' >/dev/null; then
   bash "$root/scripts/build.sh" NormGpuRuntimeStatic NormGpuRuntime
 fi
 
