@@ -14,6 +14,9 @@ PACKAGES=(
   # Code from norm-lower-to-cpu links the OpenMP runtime and compiler-rt
   # builtins (bf16 conversions of odd-sized vectors)
   libomp-22-dev libclang-rt-22-dev
+  # Distributed tests (test/Integration/MPI): MPICH's mpirun and libmpich;
+  # clang-22 links the MPI executables' objects
+  mpich libmpich-dev clang-22
 )
 # `--bench`: also the CPU benchmark's peers (bench/cpu/run.py).
 if [ "${1:-}" = "--bench" ]; then

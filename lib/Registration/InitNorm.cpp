@@ -11,10 +11,12 @@
 #include "norm/Dialect/Norm/IR/NormDialect.h"
 #include "norm/Conversion/Passes.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
+#include "norm/Dialect/Norm/Transforms/Sharding.h"
 #include "norm/Pipelines/Pipelines.h"
 
 void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();
+  registerShardingInterfaceExternalModels(registry);
 }
 
 void mlir::norm::registerNormPasses() {

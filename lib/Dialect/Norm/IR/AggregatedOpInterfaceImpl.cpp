@@ -488,9 +488,14 @@ FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
 // dx  = rstd · (g − Σg/N − x̂ · Σ(g·x̂)/N)       (Σg/N only for layer norm)
 // dγ  = Σ_rows dy · x̂,  dβ = Σ_rows dy
 // Each of dx, dγ, dβ is computed only when its init is present.
+/// `combineRowSums` (if set) turns each per-row sum of dx into the sum over
+/// the full rows, whose element count is `countScale` times the local one:
+/// the distributed split all-reduces them across the shards.
 template <typename OpTy>
 static FailureOr<SmallVector<Value>>
-decomposeGrad(OpTy op, Value mean, OpBuilder &b, NormDecomposer &d) {
+decomposeGrad(OpTy op, Value mean, OpBuilder &b, NormDecomposer &d,
+              RowSumCombineFn combineRowSums = nullptr,
+              int64_t countScale = 1) {
   Type acc = d.getAccType();
   double gammaOffset = op.getGammaOffset().convertToDouble();
   Value offset = gammaOffset != 0.0 ? d.constant(gammaOffset) : Value();
@@ -541,8 +546,14 @@ decomposeGrad(OpTy op, Value mean, OpBuilder &b, NormDecomposer &d) {
             r.push_back(t.g);
           return r;
         });
-    Value invN = arith::DivFOp::create(b, op.getLoc(), d.constant(1.0),
-                                       d.getCount());
+    if (combineRowSums)
+      for (Value &s : sums)
+        s = combineRowSums(b, op.getLoc(), s);
+    Value count = d.getCount();
+    if (countScale != 1)
+      count = arith::MulFOp::create(b, op.getLoc(), count,
+                                    d.constant(static_cast<double>(countScale)));
+    Value invN = arith::DivFOp::create(b, op.getLoc(), d.constant(1.0), count);
     SmallVector<Value> dxInputs(inputs);
     SmallVector<AffineMap> dxMaps(maps);
     for (Value s : sums) {
@@ -604,6 +615,22 @@ LayerNormGradOp::decomposeOperation(OpBuilder &b) {
   return decompose(*this, b, [&](NormDecomposer &d) {
     return decomposeGrad(*this, getMean(), b, d);
   });
+}
+
+FailureOr<SmallVector<Value>> mlir::norm::decomposeGradientWithRowSums(
+    OpBuilder &b, Operation *gradOp, RowSumCombineFn combineRowSums,
+    int64_t countScale) {
+  if (auto op = dyn_cast<RmsNormGradOp>(gradOp))
+    return decompose(op, b, [&](NormDecomposer &d) {
+      return decomposeGrad(op, /*mean=*/Value(), b, d, combineRowSums,
+                           countScale);
+    });
+  if (auto op = dyn_cast<LayerNormGradOp>(gradOp))
+    return decompose(op, b, [&](NormDecomposer &d) {
+      return decomposeGrad(op, op.getMean(), b, d, combineRowSums,
+                           countScale);
+    });
+  return failure();
 }
 
 //===----------------------------------------------------------------------===//

@@ -23,6 +23,24 @@
 #define GET_OP_CLASSES
 #include "norm/Dialect/Norm/IR/NormOps.h.inc"
 
+namespace mlir::norm {
+/// Maps a per-row partial sum (a tensor of the leading shape, in the
+/// accumulation type) to the sum over the whole row.
+using RowSumCombineFn =
+    llvm::function_ref<Value(OpBuilder &, Location, Value)>;
+
+/// Decomposes `rms_norm_grad` / `layer_norm_grad` (on tensors) into linalg
+/// like `decomposeOperation`, except that each per-row sum that dx needs
+/// (Σ g·x̂, and Σ g for layer norm) goes through `combineRowSums` before use
+/// and the row's element count is `countScale` times the local one. The
+/// distributed split passes an all-reduce over the shards of the normalized
+/// dims and their number. Fails for any other op.
+FailureOr<SmallVector<Value>>
+decomposeGradientWithRowSums(OpBuilder &b, Operation *gradOp,
+                             RowSumCombineFn combineRowSums,
+                             int64_t countScale);
+} // namespace mlir::norm
+
 namespace mlir::norm::detail {
 /// Creates a copy of `op` (before `op`) without the operands for which
 /// `drop` holds, which must be optional ones; `edit` may then change the

@@ -218,4 +218,56 @@ def NormDropReturnedArgumentsPass
   }];
 }
 
+def NormSplitAllGatherPass : Pass<"norm-split-all-gather"> {
+  let summary = "Split norms over a sharded normalized dim into pre → all-gather → post";
+  let description = [{
+    For SPMD code in which every device holds one shard of the normalized
+    dims of each row (tensor parallelism over the hidden dim), replaces
+
+    * `norm.rms_norm` / `norm.layer_norm` (with or without residual) by
+      `*_pre_all_gather` on the local shard → `shard.all_gather` of the
+      per-row statistics along their last dim over `grid-axes` of `grid` →
+      `*_post_all_gather`, which merges the P shards' statistics and
+      normalizes the local shard;
+    * `norm.rms_norm_grad` / `norm.layer_norm_grad` that compute dx by the
+      decomposed gradient whose per-row sums (Σ g·x̂, and Σ g for layer norm)
+      are `shard.all_reduce`d over the same axes before dx uses them;
+      dgamma/dbeta are local to the shard's columns and stay a gradient op.
+
+    Every shard must hold the same number of columns (as the shard
+    dialect's static shapes require). The rewrite is `buildDistributedNorm`
+    (`norm/Dialect/Norm/Transforms/Sharding.h`), which upstream
+    `shard-partition` also reaches through the norm ops'
+    `ShardingInterface` for code annotated with `shard.shard`.
+
+    ```mlir
+    // norm-opt --norm-split-all-gather="grid=grid grid-axes=0"
+    shard.grid @grid(shape = 4)
+    %y = norm.rms_norm ins(%x : tensor<8x256xf32>) outs(%e : tensor<8x256xf32>)
+        -> tensor<8x256xf32>
+    // becomes
+    %s = norm.rms_norm_pre_all_gather ins(%x : tensor<8x256xf32>)
+        outs(%s0 : tensor<8x2xf32>) {stats_layout = #norm.stats<count_sumsq>}
+        -> tensor<8x2xf32>
+    %g = shard.all_gather %s on @grid grid_axes = [0] gather_axis = 1
+        : tensor<8x2xf32> -> tensor<8x8xf32>
+    %y = norm.rms_norm_post_all_gather ins(%x : tensor<8x256xf32>)
+        stats(%g : tensor<8x8xf32>) outs(%e : tensor<8x256xf32>)
+        {stats_layout = #norm.stats<count_sumsq>} -> tensor<8x256xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::shard::ShardDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"grid", "grid", "std::string", "\"\"",
+           "The shard.grid symbol the normalized dims are split over">,
+    ListOption<"gridAxes", "grid-axes", "int64_t",
+               "Grid axes that split the normalized dims (all when empty)">
+  ];
+}
+
 #endif // NORM_DIALECT_NORM_TRANSFORMS_PASSES_TD

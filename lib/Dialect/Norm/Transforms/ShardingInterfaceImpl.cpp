@@ -1,0 +1,342 @@
+//===- ShardingInterfaceImpl.cpp - norm ops on a device grid ----*- C++ -*-===//
+//
+// Part of the norm project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// `buildDistributedNorm` (the SPMD form of a norm op whose rows and/or
+// normalized dims are split over grid axes) and the `ShardingInterface`
+// external models that let upstream `sharding-propagation` and
+// `shard-partition` use it. The model follows upstream linalg's: one loop per
+// dim of `x`, all parallel, and an indexing map per operand and result read
+// off the operand's role (full, per row, per column).
+//
+//===----------------------------------------------------------------------===//
+
+#include "norm/Dialect/Norm/Transforms/Sharding.h"
+
+#include "norm/Dialect/Norm/IR/NormOps.h"
+
+#include "mlir/Dialect/Shard/IR/ShardDialect.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
+#include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::norm;
+
+namespace {
+
+/// The stats tensor type of `x` with `entries` trailing entries.
+Value emptyStats(OpBuilder &b, Location loc, Value x, int64_t axis,
+                 int64_t entries, Type acc) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
+  sizes.resize(axis);
+  sizes.push_back(b.getIndexAttr(entries));
+  return tensor::EmptyOp::create(b, loc, sizes, acc);
+}
+
+/// The init of pre's `residual_out`: the op's own, or a new tensor when the
+/// op has a residual but does not return h. Null without a residual.
+Value residualOutInit(OpBuilder &b, Location loc, Value x, Value residual,
+                      Value residualOut) {
+  if (!residual)
+    return Value();
+  if (residualOut)
+    return residualOut;
+  return tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, x),
+      cast<ShapedType>(x.getType()).getElementType());
+}
+
+/// `stats` all-gathered along its last dim over the normalized dims' axes.
+Value gatherStats(OpBuilder &b, Location loc, Value stats,
+                  const NormDistribution &dist) {
+  auto type = cast<RankedTensorType>(stats.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() *= dist.numColShards;
+  return shard::AllGatherOp::create(
+             b, loc, type.clone(shape), dist.grid,
+             b.getDenseI16ArrayAttr(dist.colAxes), stats,
+             b.getIndexAttr(type.getRank() - 1))
+      .getResult();
+}
+
+/// rms_norm → rms_norm_pre_all_gather → all_gather → rms_norm_post_all_gather.
+SmallVector<Value> splitForward(OpBuilder &b, RmsNormOp op,
+                                const NormDistribution &dist) {
+  Location loc = op.getLoc();
+  int64_t axis =
+      cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
+  Value init =
+      emptyStats(b, loc, op.getX(), axis, 2, cast<NormOpInterface>(op.getOperation()).getAccumulationType());
+  // With a residual, post normalizes h = x + residual (rounded to x's type
+  // as the unsplit op does), which pre returns.
+  Value hInit = residualOutInit(b, loc, op.getX(), op.getResidual(),
+                                op.getResidualOut());
+  SmallVector<Type> preTypes = {init.getType()};
+  if (hInit)
+    preTypes.push_back(hInit.getType());
+  auto pre = RmsNormPreAllGatherOp::create(
+      b, loc, preTypes, op.getX(), op.getResidual(), init,
+      hInit, op.getAxisAttr(), op.getAccTypeAttr(),
+      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumSq));
+  // The normalized input: h = x + residual, rounded as the unsplit op does.
+  Value h = hInit ? Value(pre->getResult(1)) : Value(op.getX());
+  SmallVector<Type> postTypes = {op.getY().getType()};
+  if (Value r = op.getRstd())
+    postTypes.push_back(r.getType());
+  auto post = RmsNormPostAllGatherOp::create(
+      b, loc, postTypes, h, gatherStats(b, loc, pre->getResult(0), dist),
+      op.getGamma(), op.getBeta(), op.getY(), op.getRstd(), op.getAxisAttr(),
+      op.getEpsilonAttr(), op.getGammaOffsetAttr(), op.getAccTypeAttr(),
+      op.getRoundingAttr(),
+      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumSq));
+  SmallVector<Value> results(post.getResults());
+  if (op.getResidualOut())
+    results.push_back(pre->getResult(1));
+  return results;
+}
+
+/// layer_norm → layer_norm_pre_all_gather → all_gather → post.
+SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
+                                const NormDistribution &dist) {
+  Location loc = op.getLoc();
+  int64_t axis =
+      cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
+  Value init =
+      emptyStats(b, loc, op.getX(), axis, 3, cast<NormOpInterface>(op.getOperation()).getAccumulationType());
+  // With a residual, post normalizes h = x + residual (rounded to x's type
+  // as the unsplit op does), which pre returns.
+  Value hInit = residualOutInit(b, loc, op.getX(), op.getResidual(),
+                                op.getResidualOut());
+  SmallVector<Type> preTypes = {init.getType()};
+  if (hInit)
+    preTypes.push_back(hInit.getType());
+  auto pre = LayerNormPreAllGatherOp::create(
+      b, loc, preTypes, op.getX(), op.getResidual(), init,
+      hInit, op.getAxisAttr(), op.getAccTypeAttr(),
+      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
+  Value h = hInit ? Value(pre->getResult(1)) : Value(op.getX());
+  SmallVector<Type> postTypes = {op.getY().getType()};
+  if (Value m = op.getMean())
+    postTypes.push_back(m.getType());
+  if (Value r = op.getRstd())
+    postTypes.push_back(r.getType());
+  auto post = LayerNormPostAllGatherOp::create(
+      b, loc, postTypes, h, gatherStats(b, loc, pre->getResult(0), dist),
+      op.getGamma(), op.getBeta(), op.getY(), op.getMean(), op.getRstd(),
+      op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
+      op.getAccTypeAttr(), op.getRoundingAttr(),
+      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
+  SmallVector<Value> results(post.getResults());
+  if (op.getResidualOut())
+    results.push_back(pre->getResult(1));
+  return results;
+}
+
+/// A gradient with its normalized dims split: dx from the local shard with
+/// the per-row sums all-reduced over the column axes; dgamma/dbeta from the
+/// local shard as they are (their columns are this shard's).
+template <typename OpTy>
+FailureOr<SmallVector<Value>> splitGradient(RewriterBase &b, OpTy op,
+                                            const NormDistribution &dist) {
+  SmallVector<Value> results;
+  if (op.getDx()) {
+    OpTy dxOnly = norm::detail::cloneWithoutOperands<OpTy>(
+        b, op, [&](OpOperand &o) {
+          return o.get() == op.getDgamma() || o.get() == op.getDbeta();
+        });
+    auto combine = [&](OpBuilder &nb, Location loc, Value partial) -> Value {
+      return shard::AllReduceOp::create(nb, loc, partial,
+                                        dist.grid.getValue(), dist.colAxes,
+                                        shard::ReductionKind::Sum)
+          .getResult();
+    };
+    FailureOr<SmallVector<Value>> dx = decomposeGradientWithRowSums(
+        b, dxOnly, combine, dist.numColShards);
+    b.eraseOp(dxOnly);
+    if (failed(dx))
+      return failure();
+    results.append(*dx);
+  }
+  if (op.getDgamma() || op.getDbeta()) {
+    OpTy weights = norm::detail::cloneWithoutOperands<OpTy>(
+        b, op, [&](OpOperand &o) { return o.get() == op.getDx(); });
+    results.append(weights->result_begin(), weights->result_end());
+  }
+  return results;
+}
+
+} // namespace
+
+FailureOr<SmallVector<Value>>
+mlir::norm::buildDistributedNorm(RewriterBase &b, Operation *op,
+                                 ValueRange localOperands,
+                                 const NormDistribution &dist) {
+  if (!isa<RmsNormOp, LayerNormOp, RmsNormGradOp, LayerNormGradOp>(op))
+    return op->emitOpError(
+        "has no distributed form (only rms_norm, layer_norm and their "
+        "gradients are split)");
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  if (!dps.hasPureTensorSemantics())
+    return op->emitOpError("is distributed on tensors only");
+  if (localOperands.size() != op->getNumOperands())
+    return op->emitOpError("expected one local value per operand");
+  Location loc = op->getLoc();
+
+  // The op on the local shards; results typed like their local inits.
+  IRMapping mapping;
+  mapping.map(op->getOperands(), localOperands);
+  Operation *local = b.clone(*op, mapping);
+  for (auto [result, init] : llvm::zip_equal(
+           local->getResults(),
+           cast<DestinationStyleOpInterface>(local).getDpsInits()))
+    result.setType(init.getType());
+
+  SmallVector<Value> results(local->getResults());
+  if (!dist.colAxes.empty()) {
+    FailureOr<SmallVector<Value>> split =
+        TypeSwitch<Operation *, FailureOr<SmallVector<Value>>>(local)
+            .Case<RmsNormOp, LayerNormOp>([&](auto fwd) {
+              return FailureOr<SmallVector<Value>>(
+                  splitForward(b, fwd, dist));
+            })
+            .Case<RmsNormGradOp, LayerNormGradOp>(
+                [&](auto grad) { return splitGradient(b, grad, dist); });
+    b.eraseOp(local);
+    if (failed(split))
+      return op->emitOpError("could not be split over its normalized dims");
+    results = std::move(*split);
+  }
+
+  // Rows split: dgamma/dbeta are sums over every row of every shard.
+  if (!dist.rowAxes.empty() && isa<RmsNormGradOp, LayerNormGradOp>(op)) {
+    auto normOp = cast<NormOpInterface>(op);
+    for (auto [i, init] : llvm::enumerate(dps.getDpsInitsMutable())) {
+      if (normOp.getOperandRole(init.getOperandNumber()) != OperandRole::Cols)
+        continue;
+      results[i] = shard::AllReduceOp::create(b, loc, results[i],
+                                              dist.grid.getValue(),
+                                              dist.rowAxes,
+                                              shard::ReductionKind::Sum)
+                       .getResult();
+    }
+  }
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// ShardingInterface
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename OpTy>
+struct NormShardingModel
+    : shard::ShardingInterface::ExternalModel<NormShardingModel<OpTy>, OpTy> {
+  SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
+    // dgamma/dbeta sum over the rows, but dx does not: the rows are parallel
+    // loops and `partition` all-reduces dgamma/dbeta over row shards.
+    return SmallVector<utils::IteratorType>(
+        cast<NormOpInterface>(op).getInputRank(),
+        utils::IteratorType::parallel);
+  }
+
+  SmallVector<AffineMap> getIndexingMaps(Operation *op) const {
+    auto normOp = cast<NormOpInterface>(op);
+    int64_t rank = normOp.getInputRank();
+    int64_t axis = normOp.getNormalizedAxis();
+    MLIRContext *ctx = op->getContext();
+    auto mapOf = [&](unsigned operand) {
+      switch (normOp.getOperandRole(operand)) {
+      case OperandRole::Rows:
+        return AffineMap::get(
+            rank, 0,
+            AffineMap::getMultiDimIdentityMap(rank, ctx).getResults().take_front(
+                axis),
+            ctx);
+      case OperandRole::Cols:
+        return AffineMap::getMinorIdentityMap(rank, rank - axis, ctx);
+      default:
+        return AffineMap::getMultiDimIdentityMap(rank, ctx);
+      }
+    };
+    SmallVector<AffineMap> maps;
+    for (unsigned i = 0, e = op->getNumOperands(); i < e; ++i)
+      maps.push_back(mapOf(i));
+    for (OpOperand &init :
+         cast<DestinationStyleOpInterface>(op).getDpsInitsMutable())
+      maps.push_back(mapOf(init.getOperandNumber()));
+    return maps;
+  }
+
+  LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,
+                          ArrayRef<shard::Sharding> operandShardings,
+                          ArrayRef<shard::Sharding> resultShardings,
+                          IRMapping &partitionMap,
+                          SymbolTableCollection &symbolTable,
+                          OpBuilder &builder) const {
+    auto normOp = cast<NormOpInterface>(op);
+    int64_t axis = normOp.getNormalizedAxis();
+    shard::ShardingArray loopAxes =
+        shard::getGridAxisAssignmentForLoopIterators(
+            operandShardings, resultShardings, getLoopIteratorTypes(op),
+            getIndexingMaps(op));
+    NormDistribution dist;
+    for (const shard::Sharding &s : operandShardings)
+      if (s && s.getGridAttr())
+        dist.grid = s.getGridAttr();
+    for (const shard::Sharding &s : resultShardings)
+      if (!dist.grid && s && s.getGridAttr())
+        dist.grid = s.getGridAttr();
+    for (auto [loop, axes] : llvm::enumerate(loopAxes))
+      llvm::append_range(static_cast<int64_t>(loop) < axis ? dist.rowAxes
+                                                           : dist.colAxes,
+                         axes);
+    if (!dist.grid || (dist.rowAxes.empty() && dist.colAxes.empty())) {
+      shard::partitionFullyReplicatedOperation(
+          *op, partitionedOperands, operandShardings, resultShardings,
+          partitionMap, symbolTable, builder);
+      return success();
+    }
+    shard::GridOp grid = shard::getGridOrNull(op, dist.grid, symbolTable);
+    if (!grid)
+      return op->emitOpError("refers to an unknown grid ") << dist.grid;
+    dist.numColShards = shard::collectiveProcessGroupSize(dist.colAxes, grid);
+    if (dist.numColShards <= 0 || ShapedType::isDynamic(dist.numColShards))
+      return op->emitOpError(
+          "needs a static grid size along the axes that split its "
+          "normalized dims");
+    IRRewriter rewriter(builder);
+    FailureOr<SmallVector<Value>> results =
+        buildDistributedNorm(rewriter, op, partitionedOperands, dist);
+    if (failed(results))
+      return failure();
+    builder.setInsertionPoint(rewriter.getInsertionBlock(),
+                              rewriter.getInsertionPoint());
+    partitionMap.map(op->getResults(), *results);
+    return success();
+  }
+};
+
+template <typename... OpTys>
+void attachModels(MLIRContext *ctx) {
+  (OpTys::template attachInterface<NormShardingModel<OpTys>>(*ctx), ...);
+}
+
+} // namespace
+
+void mlir::norm::registerShardingInterfaceExternalModels(
+    DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, NormDialect *) {
+    ctx->loadDialect<shard::ShardDialect, tensor::TensorDialect>();
+    attachModels<RmsNormOp, LayerNormOp, RmsNormGradOp, LayerNormGradOp>(ctx);
+  });
+}
