@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "norm/Conversion/Passes.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
 #include "norm/Pipelines/Pipelines.h"
 #include "PipelineUtils.h"
@@ -24,6 +25,14 @@ static void addUpstream(OpPassManager &pm, StringRef pipeline) {
 
 void mlir::norm::buildNormLowerToCPUPipeline(
     OpPassManager &pm, const NormLowerToCPUOptions &options) {
+  // Collectives of distributed code → MPI calls (nothing happens to a
+  // module without shard ops).
+  pm.addPass(createNormAllGatherToAllReducePass());
+  addUpstream(pm, "convert-shard-to-mpi");
+  NormFinalizeMPIPassOptions mpiOptions;
+  mpiOptions.implementation = options.mpiImplementation;
+  pm.addPass(createNormFinalizeMPIPass(mpiOptions));
+
   // Norm ops → per-row tiles → linalg → vectors, all on tensors.
   NormTileRowsPassOptions tileOptions;
   tileOptions.tileRows = options.tileRows;
@@ -70,6 +79,7 @@ void mlir::norm::buildNormLowerToCPUPipeline(
   // it allows one block only, so memref goes to LLVM before scf goes to cf.
   addUpstream(pm, "arith-expand{include-bf16}");
   addUpstream(pm, "convert-vector-to-llvm");
+  addUpstream(pm, "convert-to-llvm{filter-dialects=mpi}");
   addUpstream(pm, "finalize-memref-to-llvm");
   addUpstream(pm, "convert-scf-to-cf");
   addUpstream(pm, "convert-math-to-llvm");

@@ -17,6 +17,7 @@
 void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();
   registerShardingInterfaceExternalModels(registry);
+  registerMPIMemoryEffectsExternalModels(registry);
 }
 
 void mlir::norm::registerNormPasses() {

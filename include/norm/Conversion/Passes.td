@@ -116,4 +116,56 @@ def NormGPUEntryPointsPass : Pass<"norm-gpu-entry-points", "::mlir::ModuleOp"> {
   ];
 }
 
+def NormAllGatherToAllReducePass : Pass<"norm-all-gather-to-all-reduce"> {
+  let summary = "Express shard.all_gather as a shard.all_reduce that MPI lowering handles";
+  let description = [{
+    LLVM 22's `convert-shard-to-mpi` lowers `shard.all_reduce` (to
+    `MPI_Allreduce`) but not `shard.all_gather`, and its mpi dialect has no
+    allgather op. Each `shard.all_gather` on tensors becomes: a zero tensor
+    of the gathered shape, this process's block inserted at its offset along
+    `gather_axis` (its linear index over `grid_axes`, from
+    `shard.process_multi_index`), and a `shard.all_reduce` (sum) over the
+    same grid axes. Bitwise the gather (each element has exactly one
+    non-zero contributor); it moves P times the bytes of the block, which
+    for norm statistics (2 or 3 values per row per shard) is small. Needs a
+    static grid and a static size along `gather_axis`.
+
+    ```mlir
+    // norm-opt --norm-all-gather-to-all-reduce
+    %g = shard.all_gather %s on @grid grid_axes = [0] gather_axis = 1
+        : tensor<8x2xf32> -> tensor<8x8xf32>
+    // becomes linalg.fill 0, tensor.insert_slice %s at [0, 2·rank], and
+    %g = shard.all_reduce %placed on @grid grid_axes = [0]
+        : tensor<8x8xf32> -> tensor<8x8xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::shard::ShardDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def NormFinalizeMPIPass : Pass<"norm-finalize-mpi", "::mlir::ModuleOp"> {
+  let summary = "Make a module that convert-shard-to-mpi produced lowerable to LLVM";
+  let description = [{
+    Runs after upstream `convert-shard-to-mpi`: fails on any shard op left
+    over, erases `shard.grid` symbols that nothing refers to (mlir-translate
+    rejects them), and, when the module uses the mpi dialect and has no
+    `dlti.map`, records which MPI it links against, which the mpi dialect's
+    lowering to LLVM needs (MPI handles differ between implementations):
+
+    ```mlir
+    module attributes {dlti.map = #dlti.map<"MPI:Implementation" = "MPICH">}
+    ```
+  }];
+  let dependentDialects = ["::mlir::DLTIDialect"];
+  let options = [
+    Option<"implementation", "implementation", "std::string", "\"MPICH\"",
+           "The MPI the code links against: MPICH or OpenMPI">
+  ];
+}
+
 #endif // NORM_CONVERSION_PASSES

@@ -58,10 +58,17 @@ struct NormLowerToCPUOptions
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_<name> wrappers callable from C"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> mpiImplementation{
+      *this, "mpi-implementation",
+      llvm::cl::desc("The MPI that code with shard collectives links "
+                     "against: MPICH or OpenMPI"),
+      llvm::cl::init("MPICH")};
 };
 
 /// Builds `norm-lower-to-cpu` into `pm` (anchored on a builtin.module):
-/// norm-tile-rows → norm-decompose → norm-vectorize → one-shot bufferization
+/// shard collectives (from `shard-partition` or `norm-split-all-gather`) →
+/// MPI (`norm-all-gather-to-all-reduce`, upstream `convert-shard-to-mpi`,
+/// `norm-finalize-mpi`) → norm-tile-rows → norm-decompose → norm-vectorize → one-shot bufferization
 /// (function boundaries, identity layouts; results equivalent to an argument
 /// are dropped, so outputs are written into the caller's buffers) → OpenMP
 /// or sequential loops → LLVM dialect.
