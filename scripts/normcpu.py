@@ -206,7 +206,7 @@ def run(cmd, **kw):
 
 
 def compile_module(norm_opt, mlir_text, workdir, name="kernels", options="",
-                   cc="cc"):
+                   cc="cc", before="", libs=()):
     """Compiles `mlir_text` to `workdir/name.so`; returns its path."""
     src = os.path.join(workdir, name + ".mlir")
     lowered = os.path.join(workdir, name + ".llvm.mlir")
@@ -215,13 +215,16 @@ def compile_module(norm_opt, mlir_text, workdir, name="kernels", options="",
     so = os.path.join(workdir, name + ".so")
     with open(src, "w") as f:
         f.write(mlir_text)
-    pipeline = "--norm-lower-to-cpu" + (f"={options}" if options else "")
+    # `before`: passes to run first (e.g. sharding-propagation and
+    # shard-partition for distributed code), as a textual pipeline.
+    lower = "norm-lower-to-cpu" + (f"{{{options}}}" if options else "")
+    pipeline = f"--pass-pipeline=builtin.module({before + ',' if before else ''}{lower})"
     run([norm_opt, pipeline, src, "-o", lowered])
     run([os.path.join(LLVM_BIN, "mlir-translate"), "--mlir-to-llvmir", lowered, "-o", ll])
     run([os.path.join(LLVM_BIN, "llc"), "-O3", "-filetype=obj", "--relocation-model=pic",
          ll, "-o", obj])
     run([cc, "-shared", obj, "-o", so, f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", "-lm",
-         BUILTINS])
+         BUILTINS, *libs])
     return so
 
 

@@ -18,6 +18,8 @@
 
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Shard/IR/ShardDialect.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterface.h"
 #include "mlir/Dialect/Shard/Interfaces/ShardingInterfaceImpl.h"
@@ -104,38 +106,80 @@ SmallVector<Value> splitForward(OpBuilder &b, RmsNormOp op,
   return results;
 }
 
-/// layer_norm → layer_norm_pre_all_gather → all_gather → post.
+/// `value` (a per-row tensor) rounded to the element type of `init`.
+Value narrowInto(OpBuilder &b, Location loc, Value value, Value init) {
+  auto type = cast<RankedTensorType>(init.getType());
+  if (cast<RankedTensorType>(value.getType()).getElementType() ==
+      type.getElementType())
+    return value;
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(type.getRank()));
+  SmallVector<utils::IteratorType> iters(type.getRank(),
+                                         utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{type}, ValueRange{value}, ValueRange{init},
+             maps, iters,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v = arith::TruncFOp::create(nb, nl, type.getElementType(),
+                                                 args[0]);
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
+}
+
+/// A per-row init of `init`'s shape in `elementType` (null if no init).
+Value rowsInit(OpBuilder &b, Location loc, Value init, Type elementType) {
+  if (!init)
+    return Value();
+  return tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, init),
+                                 elementType);
+}
+
+/// layer_norm → layer_norm_pre_all_gather → all_gather → post. With an f32
+/// accumulation type the statistics are computed, exchanged and merged in
+/// f64: each shard's Σh rounded to f32 loses what the between-shard term
+/// n_p·(mean_p − mean)² needs when |mean| ≫ std (mean-100 data came out
+/// ~5 f32 ulps worse than the unsplit op). mean/rstd are rounded to f32 at
+/// the end, like the unsplit op's.
 SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
                                 const NormDistribution &dist) {
   Location loc = op.getLoc();
   int64_t axis =
       cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
-  Value init =
-      emptyStats(b, loc, op.getX(), axis, 3, cast<NormOpInterface>(op.getOperation()).getAccumulationType());
-  // With a residual, post normalizes h = x + residual (rounded to x's type
-  // as the unsplit op does), which pre returns.
+  Type acc = cast<NormOpInterface>(op.getOperation()).getAccumulationType();
+  Type statsAcc = acc.isF32() ? Type(b.getF64Type()) : acc;
+  TypeAttr statsAccAttr = TypeAttr::get(statsAcc);
+  Value init = emptyStats(b, loc, op.getX(), axis, 3, statsAcc);
   Value hInit = residualOutInit(b, loc, op.getX(), op.getResidual(),
                                 op.getResidualOut());
   SmallVector<Type> preTypes = {init.getType()};
   if (hInit)
     preTypes.push_back(hInit.getType());
   auto pre = LayerNormPreAllGatherOp::create(
-      b, loc, preTypes, op.getX(), op.getResidual(), init,
-      hInit, op.getAxisAttr(), op.getAccTypeAttr(),
+      b, loc, preTypes, op.getX(), op.getResidual(), init, hInit,
+      op.getAxisAttr(), statsAccAttr,
       StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
   Value h = hInit ? Value(pre->getResult(1)) : Value(op.getX());
+  Value meanInit = rowsInit(b, loc, op.getMean(), statsAcc);
+  Value rstdInit = rowsInit(b, loc, op.getRstd(), statsAcc);
   SmallVector<Type> postTypes = {op.getY().getType()};
-  if (Value m = op.getMean())
-    postTypes.push_back(m.getType());
-  if (Value r = op.getRstd())
-    postTypes.push_back(r.getType());
+  if (meanInit)
+    postTypes.push_back(meanInit.getType());
+  if (rstdInit)
+    postTypes.push_back(rstdInit.getType());
   auto post = LayerNormPostAllGatherOp::create(
       b, loc, postTypes, h, gatherStats(b, loc, pre->getResult(0), dist),
-      op.getGamma(), op.getBeta(), op.getY(), op.getMean(), op.getRstd(),
+      op.getGamma(), op.getBeta(), op.getY(), meanInit, rstdInit,
       op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
-      op.getAccTypeAttr(), op.getRoundingAttr(),
+      statsAccAttr, op.getRoundingAttr(),
       StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
-  SmallVector<Value> results(post.getResults());
+  SmallVector<Value> results = {post->getResult(0)};
+  unsigned next = 1;
+  if (op.getMean())
+    results.push_back(
+        narrowInto(b, loc, post->getResult(next++), op.getMean()));
+  if (op.getRstd())
+    results.push_back(
+        narrowInto(b, loc, post->getResult(next++), op.getRstd()));
   if (op.getResidualOut())
     results.push_back(pre->getResult(1));
   return results;
@@ -336,7 +380,8 @@ void attachModels(MLIRContext *ctx) {
 void mlir::norm::registerShardingInterfaceExternalModels(
     DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, NormDialect *) {
-    ctx->loadDialect<shard::ShardDialect, tensor::TensorDialect>();
+    ctx->loadDialect<arith::ArithDialect, linalg::LinalgDialect,
+                     shard::ShardDialect, tensor::TensorDialect>();
     attachModels<RmsNormOp, LayerNormOp, RmsNormGradOp, LayerNormGradOp>(ctx);
   });
 }
