@@ -72,6 +72,18 @@ else:
     missing_feature("cpu-pipeline", "numpy, llc, mlir-translate, cc, libomp "
                     "(libomp-22-dev) and compiler-rt (libclang-rt-22-dev)")
 
+# Distributed execution (test/Integration/MPI): MPICH's launcher and library
+# (the code is lowered for MPICH's ABI), and the CPU pipeline's tools.
+mpirun = shutil.which("mpirun.mpich")
+libmpich = "/usr/lib/x86_64-linux-gnu/libmpich.so"
+if mpirun and os.path.exists(libmpich) and \
+        "cpu-pipeline" in config.available_features:
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpirun", mpirun))
+else:
+    missing_feature("mpi", "MPICH (mpich, libmpich-dev) and the cpu-pipeline "
+                    "tools")
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["norm-opt"], [config.norm_tools_dir])

@@ -40,7 +40,8 @@ struct NormFinalizeMPIPass final
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (implementation != "MPICH" && implementation != "OpenMPI") {
-      module.emitError("norm-finalize-mpi: implementation must be MPICH or "
+      mlir::emitError(module.getLoc(),
+                      "norm-finalize-mpi: implementation must be MPICH or "
                        "OpenMPI, not '")
           << implementation << "'";
       return signalPassFailure();
@@ -66,10 +67,7 @@ struct NormFinalizeMPIPass final
       if (!split.getComm().getDefiningOp<mpi::CommWorldOp>() ||
           !matchPattern(split.getColor(), m_Constant()))
         return;
-      OpBuilder b(split);
-      Value world =
-          mpi::CommWorldOp::create(b, split.getLoc(), split.getNewcomm().getType());
-      split.getNewcomm().replaceAllUsesWith(world);
+      split.getNewcomm().replaceAllUsesWith(split.getComm());
       split.erase();
     });
 

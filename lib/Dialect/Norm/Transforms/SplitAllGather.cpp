@@ -65,7 +65,7 @@ struct NormSplitAllGatherPass final
   void runOnOperation() override {
     Operation *root = getOperation();
     auto fail = [&](const Twine &message) {
-      root->emitError("norm-split-all-gather: ") << message;
+      mlir::emitError(root->getLoc(), "norm-split-all-gather: ") << message;
       signalPassFailure();
     };
     if (grid.empty())
