@@ -14,7 +14,7 @@ Three steps, so that only the middle one runs under mpirun:
       failure or missing rank.
 
 Cases: rms_norm, layer_norm (± residual, ± gamma/beta), rms_norm_grad,
-layer_norm_grad (± gamma; dx, dgamma, dbeta), in f32 and bf16, with the
+layer_norm_grad (± gamma; dx, dgamma, dbeta), in f32, f16 and bf16, with the
 normalized dim split over a 1-D grid of P; with P = 4 also a 2×2 grid that
 splits rows and the normalized dim at once (dgamma/dbeta all-reduced over
 row shards). Layer norm runs on data with mean 100 and standard deviation 1.
@@ -38,8 +38,8 @@ M, N = 8, 256
 EPS = {"rms": 1e-6, "layer": 1e-5}
 # One unit: 2^-(mantissa bits) of the output type (f32 outputs of gradients
 # accumulate over the rows: dgamma/dbeta sums use the f32 unit).
-UNIT = {"f32": 2.0 ** -23, "bf16": 2.0 ** -8}
-AGREE = {"f32": 64, "bf16": 1}
+UNIT = {"f32": 2.0 ** -23, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
+AGREE = {"f32": 64, "f16": 1, "bf16": 1}
 MPICH_COMM_WORLD = 0x44000000
 
 
@@ -49,7 +49,7 @@ def cases(p):
     out = []
     grids = ["g"] + (["g2"] if p == 4 else [])
     for grid in grids:
-        for dt in ("f32", "bf16"):
+        for dt in ("f32", "f16", "bf16"):
             for op in ("rms_norm", "layer_norm"):
                 for res in (False, True):
                     for aff in (False, True):

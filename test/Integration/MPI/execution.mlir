@@ -8,7 +8,7 @@
 // rank calls on its shard. Each rank compares its shard of every output with
 // the single-process unsplit op and a float64 reference: rms_norm and
 // layer_norm (± residual, ± gamma/beta), rms_norm_grad and layer_norm_grad
-// (± gamma), f32 and bf16, layer norm on mean-100 data; 1, 2 and 4
+// (± gamma), f32, f16 and bf16, layer norm on mean-100 data; 1, 2 and 4
 // processes (oversubscribed on a 2-core machine). Criteria in check_mpi.py.
 // REQUIRES: mpi
 // RUN: rm -rf %t && mkdir -p %t
@@ -22,8 +22,8 @@
 // RUN: %numpy_python %S/check_mpi.py summary %t 2 | FileCheck %s --check-prefix=P2
 // RUN: %numpy_python %S/check_mpi.py summary %t 4 | FileCheck %s --check-prefix=P4
 // P1-NOT: FAILED
-// P1: 1 processes: 24 passed, 0 failed
+// P1: 1 processes: 36 passed, 0 failed
 // P2-NOT: FAILED
-// P2: 2 processes: 48 passed, 0 failed
+// P2: 2 processes: 72 passed, 0 failed
 // P4-NOT: FAILED
-// P4: 4 processes: 128 passed, 0 failed
+// P4: 4 processes: 192 passed, 0 failed
