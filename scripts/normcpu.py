@@ -267,6 +267,30 @@ class Library:
         descs = [Descriptor.make(a) for a in arrays]
         self.function(name)(*[ctypes.byref(d) for d in descs])
 
+    def call_returning(self, name, arrays, out_specs):
+        """Calls a function that returns its outputs as memrefs it allocated
+        (tensor results bufferized at the function boundary): the C interface
+        takes a pointer to them first. `out_specs` is [(shape, dtype)];
+        returns numpy copies and frees the buffers."""
+        fields = [(f"r{j}", Descriptor.for_rank(len(shape)))
+                  for j, (shape, _) in enumerate(out_specs)]
+        results = type("Results", (ctypes.Structure,), {"_fields_": fields})()
+        descs = [Descriptor.make(a) for a in arrays]
+        self.function(name)(ctypes.byref(results), *[ctypes.byref(d) for d in descs])
+        libc = ctypes.CDLL(None)
+        outs = []
+        for j, (shape, dt) in enumerate(out_specs):
+            d = getattr(results, f"r{j}")
+            got = tuple(d.sizes[k] for k in range(len(shape)))
+            if got != tuple(shape):
+                raise RuntimeError(f"{name}: result {j} has shape {got}, expected {shape}")
+            elem = np.dtype(ELEM[dt])
+            nbytes = int(np.prod(shape)) * elem.itemsize
+            buf = (ctypes.c_char * nbytes).from_address(d.aligned + d.offset * elem.itemsize)
+            outs.append(np.frombuffer(buf, dtype=elem).reshape(shape).copy())
+            libc.free(ctypes.c_void_p(d.allocated))
+        return outs
+
 
 # ---------------------------------------------------------------------------
 # float64 reference (SPEC.md)

@@ -60,8 +60,9 @@ struct AllGatherToAllReduce final : OpRewritePattern<shard::AllGatherOp> {
 
     Location loc = op.getLoc();
     Type elementType = outType.getElementType();
-    SmallVector<OpFoldResult> outSizes =
+    SmallVector<OpFoldResult> inSizes =
         tensor::getMixedSizes(rewriter, loc, op.getInput());
+    SmallVector<OpFoldResult> outSizes(inSizes);
     outSizes[axis] =
         rewriter.getIndexAttr(outType.getDimSize(axis));
     Value zero = arith::ConstantOp::create(rewriter, loc, elementType,
@@ -92,8 +93,7 @@ struct AllGatherToAllReduce final : OpRewritePattern<shard::AllGatherOp> {
     SmallVector<OpFoldResult> strides(inType.getRank(),
                                       rewriter.getIndexAttr(1));
     Value placed = tensor::InsertSliceOp::create(
-        rewriter, loc, op.getInput(), zeros, offsets,
-        tensor::getMixedSizes(rewriter, loc, op.getInput()), strides);
+        rewriter, loc, op.getInput(), zeros, offsets, inSizes, strides);
     Value reduced = shard::AllReduceOp::create(
         rewriter, loc, outType, op.getGridAttr(), op.getGridAxesAttr(), placed,
         shard::ReductionKindAttr::get(rewriter.getContext(),

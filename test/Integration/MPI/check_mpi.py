@@ -176,32 +176,6 @@ def compile_all(norm_opt, workdir, p):
 # ---------------------------------------------------------------------------
 
 
-def call(lib, name, arrays, out_specs):
-    """Calls _mlir_ciface_name(results*, args...) with results returned as
-    freshly allocated memrefs; returns copies as numpy arrays."""
-    fields = [(f"r{j}", nc.Descriptor.for_rank(len(shape)))
-              for j, (shape, _) in enumerate(out_specs)]
-    Results = type("Results", (ctypes.Structure,), {"_fields_": fields})
-    res = Results()
-    descs = [nc.Descriptor.make(a) for a in arrays]
-    fn = getattr(lib.lib, "_mlir_ciface_" + name)
-    fn.restype = None
-    fn(ctypes.byref(res), *[ctypes.byref(d) for d in descs])
-    libc = ctypes.CDLL(None)
-    outs = []
-    for j, (shape, dt) in enumerate(out_specs):
-        d = getattr(res, f"r{j}")
-        got = tuple(d.sizes[k] for k in range(len(shape)))
-        if got != tuple(shape):
-            raise RuntimeError(f"{name}: result {j} has shape {got}, expected {shape}")
-        n = int(np.prod(shape))
-        elem = np.dtype(nc.ELEM[dt])
-        buf = (ctypes.c_char * (n * elem.itemsize)).from_address(d.aligned + d.offset * elem.itemsize)
-        outs.append(np.frombuffer(buf, dtype=elem).reshape(shape).copy())
-        libc.free(ctypes.c_void_p(d.allocated))
-    return outs
-
-
 def local_slice(role, grid, rank, p):
     """Index of this rank's shard of an operand of `role`."""
     if grid == "g":
@@ -244,8 +218,8 @@ def check_case(case, split_lib, unsplit_lib, rank, p, rng):
     local_specs = [(tuple(len(range(*s.indices(d))) for s, d in
                           zip(local_slice(role, grid, rank, p), shape_of(role))), dtype_of(n, dt))
                    for n, role in outs]
-    got = call(split_lib, name, local_args, local_specs)
-    want = call(unsplit_lib, name, full_args, full_specs)
+    got = split_lib.call_returning(name, local_args, local_specs)
+    want = unsplit_lib.call_returning(name, full_args, full_specs)
     ref = nc.reference(op, v, dt, 1, EPS[op.split("_")[0]])
     failures = []
     for (n, role), g, w in zip(outs, got, want):

@@ -35,26 +35,47 @@ using namespace mlir::norm;
 
 namespace {
 
-/// The stats tensor type of `x` with `entries` trailing entries.
-Value emptyStats(OpBuilder &b, Location loc, Value x, int64_t axis,
-                 int64_t entries, Type acc) {
+/// Pre-all-gather of a forward op's local shard: its statistics (`entries`
+/// per row, in `accType`, f32 when null) and the input post normalizes, h = x + residual
+/// rounded to x's type as the unsplit op does (pre always returns h when
+/// there is a residual), or x.
+struct PreResult {
+  Value stats, h;
+};
+template <typename PreOpTy, typename OpTy>
+PreResult buildPre(OpBuilder &b, OpTy op, int64_t entries, TypeAttr accType,
+                   StatsLayout layout) {
+  Location loc = op.getLoc();
+  Value x = op.getX();
+  int64_t axis = cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
   SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, x);
-  sizes.resize(axis);
-  sizes.push_back(b.getIndexAttr(entries));
-  return tensor::EmptyOp::create(b, loc, sizes, acc);
+  SmallVector<OpFoldResult> statsSizes(sizes.begin(), sizes.begin() + axis);
+  statsSizes.push_back(b.getIndexAttr(entries));
+  Type statsAcc = accType ? accType.getValue() : Type(b.getF32Type());
+  Value init = tensor::EmptyOp::create(b, loc, statsSizes, statsAcc);
+  Value hInit;
+  if (op.getResidual())
+    hInit = op.getResidualOut()
+                ? op.getResidualOut()
+                : tensor::EmptyOp::create(
+                      b, loc, sizes,
+                      cast<ShapedType>(x.getType()).getElementType())
+                      .getResult();
+  SmallVector<Type> types = {init.getType()};
+  if (hInit)
+    types.push_back(hInit.getType());
+  auto pre = PreOpTy::create(b, loc, types, x, op.getResidual(), init, hInit,
+                             op.getAxisAttr(), accType,
+                             StatsLayoutAttr::get(b.getContext(), layout));
+  return {pre->getResult(0), hInit ? Value(pre->getResult(1)) : x};
 }
 
-/// The init of pre's `residual_out`: the op's own, or a new tensor when the
-/// op has a residual but does not return h. Null without a residual.
-Value residualOutInit(OpBuilder &b, Location loc, Value x, Value residual,
-                      Value residualOut) {
-  if (!residual)
-    return Value();
-  if (residualOut)
-    return residualOut;
-  return tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, x),
-      cast<ShapedType>(x.getType()).getElementType());
+/// `value` summed over the processes of `axes` of the grid.
+Value allReduceSum(OpBuilder &b, Location loc, Value value,
+                   FlatSymbolRefAttr grid, ArrayRef<shard::GridAxis> axes) {
+  return shard::AllReduceOp::create(b, loc, value, grid.getValue(), axes,
+                                    shard::ReductionKind::Sum)
+      .getResult();
 }
 
 /// `stats` all-gathered along its last dim over the normalized dims' axes.
@@ -74,35 +95,20 @@ Value gatherStats(OpBuilder &b, Location loc, Value stats,
 SmallVector<Value> splitForward(OpBuilder &b, RmsNormOp op,
                                 const NormDistribution &dist) {
   Location loc = op.getLoc();
-  int64_t axis =
-      cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
-  Value init =
-      emptyStats(b, loc, op.getX(), axis, 2, cast<NormOpInterface>(op.getOperation()).getAccumulationType());
-  // With a residual, post normalizes h = x + residual (rounded to x's type
-  // as the unsplit op does), which pre returns.
-  Value hInit = residualOutInit(b, loc, op.getX(), op.getResidual(),
-                                op.getResidualOut());
-  SmallVector<Type> preTypes = {init.getType()};
-  if (hInit)
-    preTypes.push_back(hInit.getType());
-  auto pre = RmsNormPreAllGatherOp::create(
-      b, loc, preTypes, op.getX(), op.getResidual(), init,
-      hInit, op.getAxisAttr(), op.getAccTypeAttr(),
-      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumSq));
-  // The normalized input: h = x + residual, rounded as the unsplit op does.
-  Value h = hInit ? Value(pre->getResult(1)) : Value(op.getX());
+  PreResult pre = buildPre<RmsNormPreAllGatherOp>(
+      b, op, 2, op.getAccTypeAttr(), StatsLayout::CountSumSq);
   SmallVector<Type> postTypes = {op.getY().getType()};
   if (Value r = op.getRstd())
     postTypes.push_back(r.getType());
   auto post = RmsNormPostAllGatherOp::create(
-      b, loc, postTypes, h, gatherStats(b, loc, pre->getResult(0), dist),
+      b, loc, postTypes, pre.h, gatherStats(b, loc, pre.stats, dist),
       op.getGamma(), op.getBeta(), op.getY(), op.getRstd(), op.getAxisAttr(),
       op.getEpsilonAttr(), op.getGammaOffsetAttr(), op.getAccTypeAttr(),
       op.getRoundingAttr(),
       StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumSq));
   SmallVector<Value> results(post.getResults());
   if (op.getResidualOut())
-    results.push_back(pre->getResult(1));
+    results.push_back(pre.h);
   return results;
 }
 
@@ -143,22 +149,11 @@ Value rowsInit(OpBuilder &b, Location loc, Value init, Type elementType) {
 SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
                                 const NormDistribution &dist) {
   Location loc = op.getLoc();
-  int64_t axis =
-      cast<NormOpInterface>(op.getOperation()).getNormalizedAxis();
   Type acc = cast<NormOpInterface>(op.getOperation()).getAccumulationType();
   Type statsAcc = acc.isF32() ? Type(b.getF64Type()) : acc;
   TypeAttr statsAccAttr = TypeAttr::get(statsAcc);
-  Value init = emptyStats(b, loc, op.getX(), axis, 3, statsAcc);
-  Value hInit = residualOutInit(b, loc, op.getX(), op.getResidual(),
-                                op.getResidualOut());
-  SmallVector<Type> preTypes = {init.getType()};
-  if (hInit)
-    preTypes.push_back(hInit.getType());
-  auto pre = LayerNormPreAllGatherOp::create(
-      b, loc, preTypes, op.getX(), op.getResidual(), init, hInit,
-      op.getAxisAttr(), statsAccAttr,
-      StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
-  Value h = hInit ? Value(pre->getResult(1)) : Value(op.getX());
+  PreResult pre = buildPre<LayerNormPreAllGatherOp>(
+      b, op, 3, statsAccAttr, StatsLayout::CountSumM2);
   Value meanInit = rowsInit(b, loc, op.getMean(), statsAcc);
   Value rstdInit = rowsInit(b, loc, op.getRstd(), statsAcc);
   SmallVector<Type> postTypes = {op.getY().getType()};
@@ -167,7 +162,7 @@ SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
   if (rstdInit)
     postTypes.push_back(rstdInit.getType());
   auto post = LayerNormPostAllGatherOp::create(
-      b, loc, postTypes, h, gatherStats(b, loc, pre->getResult(0), dist),
+      b, loc, postTypes, pre.h, gatherStats(b, loc, pre.stats, dist),
       op.getGamma(), op.getBeta(), op.getY(), meanInit, rstdInit,
       op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
       statsAccAttr, op.getRoundingAttr(),
@@ -181,7 +176,7 @@ SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
     results.push_back(
         narrowInto(b, loc, post->getResult(next++), op.getRstd()));
   if (op.getResidualOut())
-    results.push_back(pre->getResult(1));
+    results.push_back(pre.h);
   return results;
 }
 
@@ -197,11 +192,8 @@ FailureOr<SmallVector<Value>> splitGradient(RewriterBase &b, OpTy op,
         b, op, [&](OpOperand &o) {
           return o.get() == op.getDgamma() || o.get() == op.getDbeta();
         });
-    auto combine = [&](OpBuilder &nb, Location loc, Value partial) -> Value {
-      return shard::AllReduceOp::create(nb, loc, partial,
-                                        dist.grid.getValue(), dist.colAxes,
-                                        shard::ReductionKind::Sum)
-          .getResult();
+    auto combine = [&](OpBuilder &nb, Location loc, Value partial) {
+      return allReduceSum(nb, loc, partial, dist.grid, dist.colAxes);
     };
     FailureOr<SmallVector<Value>> dx = decomposeGradientWithRowSums(
         b, dxOnly, combine, dist.numColShards);
@@ -266,11 +258,8 @@ mlir::norm::buildDistributedNorm(RewriterBase &b, Operation *op,
     for (auto [i, init] : llvm::enumerate(dps.getDpsInitsMutable())) {
       if (normOp.getOperandRole(init.getOperandNumber()) != OperandRole::Cols)
         continue;
-      results[i] = shard::AllReduceOp::create(b, loc, results[i],
-                                              dist.grid.getValue(),
-                                              dist.rowAxes,
-                                              shard::ReductionKind::Sum)
-                       .getResult();
+      results[i] =
+          allReduceSum(b, loc, results[i], dist.grid, dist.rowAxes);
     }
   }
   return results;
