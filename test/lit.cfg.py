@@ -8,7 +8,7 @@ from lit.llvm import llvm_config
 
 config.name = "NORM"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".c", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.norm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py",
@@ -86,7 +86,8 @@ else:
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["norm-opt"], [config.norm_tools_dir])
+llvm_config.add_tool_substitutions(["norm-opt", "norm-capi-test", "norm-lsp-server"],
+                                  [config.norm_tools_dir])
 
 # GPU: PTX checked by ptxas (CUDA toolkit), the GPU runtime and AOT libraries
 # (cuda.h, libcuda stub, clang-22), and execution on a GPU (nvidia-smi and a
