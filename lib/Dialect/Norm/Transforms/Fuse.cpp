@@ -657,6 +657,12 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
     std::optional<std::pair<Value, Value>> ab = matchResidualAdd(h);
     if (!ab)
       return rewriter.notifyMatchFailure(op, "x is not a same-type add");
+    // Sizes of h are sizes of a (same type): read them there, so that the
+    // add is not kept alive for a tensor.dim (the raise sizes y's init so).
+    for (OpOperand &use : llvm::make_early_inc_range(h.getUses()))
+      if (isa<tensor::DimOp>(use.getOwner()))
+        rewriter.modifyOpInPlace(use.getOwner(),
+                                 [&] { use.set(ab->first); });
     bool otherUses = llvm::any_of(h.getUsers(), [&](Operation *user) {
       return user != op.getOperation();
     });
@@ -665,8 +671,10 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
     Value residualOut;
     SmallVector<Type> types(op->getResultTypes());
     if (otherUses) {
+      // Sized from the add's operand, not from h: every use of h but the
+      // norm op's becomes residual_out below, a tensor.dim of h included.
       auto hType = cast<ShapedType>(h.getType());
-      residualOut = emptyOf(rewriter, loc, h, 0, hType.getRank(),
+      residualOut = emptyOf(rewriter, loc, ab->first, 0, hType.getRank(),
                             hType.getElementType());
       types.push_back(h.getType());
     }
@@ -685,11 +693,17 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
           op.getAccTypeAttr(), op.getRoundingAttr());
     SmallVector<Value> results(
         newOp->getResults().take_front(op->getNumResults()));
+    // Uses of h after the norm op read residual_out; any before it (which
+    // residual_out cannot reach) keep the add.
     if (otherUses)
-      rewriter.replaceUsesWithIf(h, newOp->getResults().back(),
-                                 [&](OpOperand &use) {
-                                   return use.getOwner() != op.getOperation();
-                                 });
+      rewriter.replaceUsesWithIf(
+          h, newOp->getResults().back(), [&](OpOperand &use) {
+            if (use.getOwner() == op.getOperation())
+              return false;
+            Operation *user =
+                newOp->getBlock()->findAncestorOpInBlock(*use.getOwner());
+            return user && newOp->isBeforeInBlock(user);
+          });
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -391,3 +391,50 @@ func.func @rms_dynamic(%x: tensor<?x?xf32>, %w: tensor<?xf32>) -> tensor<?x?xf32
   %y = arith.mulf %xn, %wb : tensor<?x?xf32>
   return %y : tensor<?x?xf32>
 }
+
+// -----
+
+// Regression (found by examples/embed): with dynamic rows, residual_out's
+// init is sized from the add's operand; sizing it from the sum made a
+// tensor.dim of the sum, which the fusion then pointed at residual_out
+// itself (a use before its definition).
+// CHECK-LABEL: func.func @rms_residual_dynamic
+// CHECK-SAME: (%[[A:.+]]: tensor<?x32xf32>, %[[B:.+]]: tensor<?x32xf32>, %[[W:.+]]: tensor<32xf32>)
+// CHECK-NOT: arith.addf
+// CHECK: %[[Y:.+]] = tensor.empty
+// CHECK-NOT: arith.addf
+// CHECK: %[[ROWS:.+]] = tensor.dim %[[A]]
+// CHECK-NEXT: %[[OUT:.+]] = tensor.empty(%[[ROWS]]) : tensor<?x32xf32>
+// CHECK-NEXT: %[[N:.+]]:2 = norm.rms_norm ins(%[[A]] : tensor<?x32xf32>) gamma(%[[W]] : tensor<32xf32>) residual(%[[B]] : tensor<?x32xf32>)
+// CHECK-SAME: outs(%[[Y]] : tensor<?x32xf32>) residual_out(%[[OUT]] : tensor<?x32xf32>)
+// CHECK: return %[[N]]#0, %[[N]]#1
+func.func @rms_residual_dynamic(%x: tensor<?x32xf32>, %attn: tensor<?x32xf32>,
+                                %w: tensor<32xf32>) -> (tensor<?x32xf32>, tensor<?x32xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %i0 = arith.constant 0 : index
+  %n = arith.constant 32.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %rows = tensor.dim %x, %i0 : tensor<?x32xf32>
+  %e = tensor.empty(%rows) : tensor<?x32xf32>
+  %er = tensor.empty(%rows) : tensor<?xf32>
+  %h = arith.addf %x, %attn : tensor<?x32xf32>
+  %sq = arith.mulf %h, %h : tensor<?x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<?xf32>) -> tensor<?xf32>
+  %s = linalg.reduce ins(%sq : tensor<?x32xf32>) outs(%z : tensor<?xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %r = linalg.map ins(%s : tensor<?xf32>) outs(%er : tensor<?xf32>)
+    (%a: f32, %unused: f32) {
+      %0 = arith.divf %a, %n : f32
+      %1 = arith.addf %0, %eps : f32
+      %2 = math.rsqrt %1 : f32
+      linalg.yield %2 : f32
+    }
+  %rb = linalg.broadcast ins(%r : tensor<?xf32>) outs(%e : tensor<?x32xf32>) dimensions = [1]
+  %wb = linalg.broadcast ins(%w : tensor<32xf32>) outs(%e : tensor<?x32xf32>) dimensions = [0]
+  %hn = arith.mulf %h, %rb : tensor<?x32xf32>
+  %y = arith.mulf %hn, %wb : tensor<?x32xf32>
+  return %y, %h : tensor<?x32xf32>, tensor<?x32xf32>
+}
