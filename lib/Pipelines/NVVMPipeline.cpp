@@ -44,9 +44,22 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
                  << options.format << "'\n";
     return failure();
   }
-  if (!StringRef(options.chip).starts_with("sm_")) {
+  unsigned sm = 0;
+  if (!StringRef(options.chip).starts_with("sm_") ||
+      StringRef(options.chip).drop_front(3).getAsInteger(10, sm) || sm == 0) {
     llvm::errs() << "norm-lower-to-nvvm: chip must be sm_<N>, got '"
                  << options.chip << "'\n";
+    return failure();
+  }
+  if (options.optLevel < 0 || options.optLevel > 3) {
+    llvm::errs() << "norm-lower-to-nvvm: opt-level must be 0 to 3, got "
+                 << options.optLevel << "\n";
+    return failure();
+  }
+  if (options.genericThreads < 1 || options.genericThreads > 1024) {
+    llvm::errs() << "norm-lower-to-nvvm: generic-threads must be 1 to 1024, "
+                    "got "
+                 << options.genericThreads << "\n";
     return failure();
   }
 

@@ -68,6 +68,16 @@ struct NormGPUEntryPointsPass final
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // The entry points are C symbols: the prefix must start one.
+    StringRef p = prefix;
+    if (p.empty() || !(llvm::isAlpha(p[0]) || p[0] == '_') ||
+        !llvm::all_of(p, [](char c) { return llvm::isAlnum(c) || c == '_'; })) {
+      mlir::emitError(module.getLoc())
+          << "norm-gpu-entry-points: prefix must be a C identifier "
+             "([A-Za-z_][A-Za-z0-9_]*), got '"
+          << p << "'";
+      return signalPassFailure();
+    }
     MLIRContext *ctx = module.getContext();
     OpBuilder b(ctx);
     auto ptr = LLVM::LLVMPointerType::get(ctx);

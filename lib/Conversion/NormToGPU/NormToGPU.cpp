@@ -1156,14 +1156,14 @@ struct ConvertNormToGPUPass final
   void runOnOperation() override {
     if (vectorBytes < 1 || vectorBytes > 16 ||
         (vectorBytes & (vectorBytes - 1)) != 0) {
-      getOperation()->emitError()
+      mlir::emitError(getOperation()->getLoc())
           << "convert-norm-to-gpu: vector-bytes must be 1, 2, 4, 8 or 16, got "
           << static_cast<int64_t>(vectorBytes);
       return signalPassFailure();
     }
     if (persistentBlocks < 1 || loopThreads < 32 || loopThreads > 1024 ||
         loopThreads % 32 != 0) {
-      getOperation()->emitError()
+      mlir::emitError(getOperation()->getLoc())
           << "convert-norm-to-gpu: persistent-blocks must be ≥ 1 and "
              "loop-threads a multiple of 32 in [32, 1024]";
       return signalPassFailure();

@@ -59,7 +59,7 @@ struct NormTileRowsPass final
 
   void runOnOperation() override {
     if (tileRows < 1 || tileCols < 1) {
-      getOperation()->emitError()
+      mlir::emitError(getOperation()->getLoc())
           << "norm-tile-rows: tile-rows and tile-cols must be positive";
       return signalPassFailure();
     }

@@ -130,7 +130,8 @@ struct NormVectorizePass final
     Operation *root = getOperation();
     MLIRContext *context = &getContext();
     if (vectorWidth < 1) {
-      root->emitError() << "norm-vectorize: vector-width must be positive";
+      mlir::emitError(root->getLoc())
+          << "norm-vectorize: vector-width must be positive";
       return signalPassFailure();
     }
 
