@@ -140,6 +140,8 @@ def test_cases():
             ("large", 16384, True, dict(residual=True, stats=True)),
             ("dyn", 3000, False, dict(beta=True, residual=True,
                                       residual_out=True, stats=True)),
+            # eps = 0 (check_gpu_edge.py: a row of zeros gives NaN).
+            ("eps0", 3000, False, dict(beta=True, stats=True, eps=0.0)),
         ]
         for suffix, n, static, kw in variants:
             cases.append(Case(f"{base}_{suffix}", op, dt, n, static, **kw))

@@ -13,7 +13,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.norm_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py",
                    "Inputs", "check_doc_examples.py", "check_decompose.py",
-                   "check_cpu_pipeline.py", "check_edge_cases.py", "check_fuse.py", "check_gpu.py"]
+                   "check_cpu_pipeline.py", "check_edge_cases.py", "check_gpu_edge.py", "check_fuse.py", "check_gpu.py"]
 
 config.substitutions.append(("%norm_src_root", config.norm_src_root))
 config.substitutions.append(("%norm_obj_root", config.norm_obj_root))

@@ -980,13 +980,42 @@ int64_t elementBytes(ArrayRef<Value> rowValues) {
 /// Wraps the kernel launches of one op in `scf.if (M > 0)`: an empty grid
 /// is not a valid launch.
 template <typename Fn>
-void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn) {
+void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn,
+            function_ref<void()> noRows = nullptr) {
   Value any = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, numRows,
                                     arith::ConstantIndexOp::create(b, loc, 0));
-  auto ifOp = scf::IfOp::create(b, loc, any, false);
+  auto ifOp = scf::IfOp::create(b, loc, any, /*withElseRegion=*/bool(noRows));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(ifOp.thenBlock());
   fn();
+  if (noRows) {
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    noRows();
+  }
+}
+
+/// out[c] = 0 for c < numCols: the column sums (dgamma, dbeta) of zero
+/// rows, which no row kernel writes.
+void emitZeroFill(OpBuilder &b, Location loc, Value out, Value numCols) {
+  constexpr int64_t kThreads = 256;
+  Value grid = arith::CeilDivUIOp::create(
+      b, loc, numCols, arith::ConstantIndexOp::create(b, loc, kThreads));
+  OpBuilder::InsertionGuard guard(b);
+  createLaunch(b, loc, grid, kThreads, 1, {});
+  Value col = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc,
+                            gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                            arith::ConstantIndexOp::create(b, loc, kThreads)),
+      gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x));
+  Value colOk =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, numCols);
+  auto ifOp = scf::IfOp::create(b, loc, colOk, false);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  Type type = cast<MemRefType>(out.getType()).getElementType();
+  memref::StoreOp::create(
+      b, loc, arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, 0)),
+      out, col);
 }
 
 template <typename OpTy>
@@ -1141,6 +1170,11 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
         emitColumnSums(rewriter, loc, acc, partial, out, grid, numCols);
         gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange{}, partial);
       }
+    }, [&] {
+      // No rows: dgamma and dbeta are sums over nothing.
+      for (Value out : {dgamma, dbeta})
+        if (out)
+          emitZeroFill(rewriter, loc, out, numCols);
     });
     rewriter.eraseOp(op);
     return success();

@@ -10,3 +10,6 @@
 // RUN: bash %norm_src_root/scripts/norm-aot.sh %t/cases.mlir %t/lib.so
 // RUN: %torch_python %S/check_gpu.py %t/lib.so %t/cases.json | FileCheck %s
 // CHECK: [[N:[0-9]+]] of [[N]] GPU checks passed
+// Numerical edge cases (check_gpu_edge.py) on the same kernels.
+// RUN: %torch_python %S/check_gpu_edge.py %t/lib.so %t/cases.json | FileCheck %s --check-prefix=EDGE
+// EDGE: [[E:[0-9]+]] of [[E]] GPU edge cases passed

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The hardening job (docs/Hardening.md): norm's code built with clang-22,
+# AddressSanitizer + UndefinedBehaviorSanitizer and assertions on, into
+# $NORM_SAN_BUILD_DIR (default build-san/); the lit suite run against those
+# tools; then norm-fuzz (libFuzzer) for $NORM_FUZZ_SECONDS (default 180)
+# from seeds made of the lit tests. Fails on any test failure, sanitizer
+# report, assertion, crash, leak or fuzzer finding (the input is kept under
+# $NORM_SAN_BUILD_DIR/fuzz-artifacts/). libMLIR.so stays as Debian built it:
+# only norm's code is instrumented.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${NORM_SAN_BUILD_DIR:-$root/build-san}"
+seconds="${NORM_FUZZ_SECONDS:-180}"
+prefix="$(llvm-config-22 --prefix)"
+
+if [ ! -f "$build/build.ninja" ]; then
+  # -O1 -g1 without -DNDEBUG: norm's assertions (and those of MLIR's inline
+  # header code) are checked.
+  cmake -G Ninja -S "$root" -B "$build" \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_FLAGS_RELEASE="-O1 -g1" -DCMAKE_CXX_FLAGS_RELEASE="-O1 -g1" \
+    -DNORM_SANITIZERS="address;undefined" -DNORM_BUILD_FUZZER=ON \
+    -DMLIR_DIR="$prefix/lib/cmake/mlir" -DLLVM_DIR="$prefix/lib/cmake/llvm" \
+    >/dev/null
+fi
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+ninja -C "$build" all norm-doc
+
+# Leaks are errors; MLIR's own process-lifetime allocations are not leaks.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export NORM_REQUIRE_EXECUTION=1
+"$prefix/bin/lit" -sv "$build/test"
+
+seeds="$build/fuzz-seeds"
+corpus="$build/fuzz-corpus"
+artifacts="$build/fuzz-artifacts"
+rm -rf "$seeds"
+mkdir -p "$corpus" "$artifacts"
+/usr/bin/python3 "$root/scripts/fuzz-seeds.py" "$seeds" >/dev/null
+"$build/bin/norm-fuzz" "$corpus" "$seeds" \
+  -dict="$root/tools/norm-fuzz/norm.dict" \
+  -max_total_time="$seconds" -timeout=60 -rss_limit_mb=8192 \
+  -max_len=16384 -print_final_stats=1 \
+  -artifact_prefix="$artifacts/" 2>&1 | tail -25
+echo "sanitize.sh: lit under ASan+UBSan and ${seconds}s of norm-fuzz passed"
