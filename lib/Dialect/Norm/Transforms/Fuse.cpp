@@ -316,7 +316,9 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
   why = "the statistic under the sqrt is not the mean square of x (or the "
         "variance) plus a constant eps";
   for (AtomId R : sqrtAtoms) {
-    const Poly &u = b.getAtom(R).inner;
+    // A copy: b.sum below interns atoms, which may move `b`'s atom table
+    // (ASan found the dangling reference).
+    Poly u = b.getAtom(R).inner;
     // The number of normalized dims is the number of dims summed in u.
     unsigned k = 0;
     for (const auto &[mono, c] : u.terms)
