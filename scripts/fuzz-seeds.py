@@ -2,11 +2,14 @@
 """Writes norm-fuzz seeds from the lit tests: every `// -----` chunk of every
 test/**/*.mlir (and examples/*.mlir), prefixed with the selector byte of the
 norm-fuzz pipelines its test exercises (tools/norm-fuzz/norm-fuzz.cpp,
-kPipelines). Usage: fuzz-seeds.py OUTDIR; prints the number of seeds."""
+kPipelines). With NORM_OPT, every chunk is also written in generic form
+(norm-fuzz skips upstream ops in custom form). Usage: fuzz-seeds.py OUTDIR
+[NORM_OPT]; prints the number of seeds."""
 
 import hashlib
 import os
 import re
+import subprocess
 import sys
 
 FUSE, DECOMPOSE, TILE, VECTORIZE, CPU, NVVM, SHARDING, SPLIT = range(8)
@@ -33,6 +36,7 @@ def selectors(path):
 
 def main():
     out = sys.argv[1]
+    norm_opt = sys.argv[2] if len(sys.argv) > 2 else None
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     os.makedirs(out, exist_ok=True)
     count = 0
@@ -48,12 +52,19 @@ def main():
                                      if not l.lstrip().startswith("//"))
                     if "func.func" not in body and "shard.grid" not in body:
                         continue
-                    for sel in selectors(path):
-                        data = bytes([ord("0") + sel]) + body.encode()
-                        digest = hashlib.sha1(data).hexdigest()
-                        with open(os.path.join(out, digest), "wb") as fh:
-                            fh.write(data)
-                        count += 1
+                    forms = [body]
+                    if norm_opt:
+                        r = subprocess.run([norm_opt, "--mlir-print-op-generic", "-"],
+                                           input=body, capture_output=True, text=True)
+                        if r.returncode == 0:
+                            forms.append(r.stdout)
+                    for form in forms:
+                        for sel in selectors(path):
+                            data = bytes([ord("0") + sel]) + form.encode()
+                            digest = hashlib.sha1(data).hexdigest()
+                            with open(os.path.join(out, digest), "wb") as fh:
+                                fh.write(data)
+                            count += 1
     print(count)
 
 

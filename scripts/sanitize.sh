@@ -42,7 +42,7 @@ corpus="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
 rm -rf "$seeds"
 mkdir -p "$corpus" "$artifacts"
-/usr/bin/python3 "$root/scripts/fuzz-seeds.py" "$seeds" >/dev/null
+/usr/bin/python3 "$root/scripts/fuzz-seeds.py" "$seeds" "$build/bin/norm-opt" >/dev/null
 "$build/bin/norm-fuzz" "$corpus" "$seeds" \
   -dict="$root/tools/norm-fuzz/norm.dict" \
   -max_total_time="$seconds" -timeout=60 -rss_limit_mb=8192 \

@@ -790,18 +790,6 @@ SmallVector<Value> findGradientFactors(Value root) {
   return factors;
 }
 
-/// `x` read at the rows of the context's dims [0, rows) and the normalized
-/// dims at [colsBegin, colsBegin + k).
-AffineMap fullMap(MLIRContext *ctx, unsigned numDims, unsigned rowsBegin,
-                  unsigned numRows, unsigned colsBegin, unsigned k) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < numRows; ++i)
-    exprs.push_back(getAffineDimExpr(rowsBegin + i, ctx));
-  for (unsigned i = 0; i < k; ++i)
-    exprs.push_back(getAffineDimExpr(colsBegin + i, ctx));
-  return AffineMap::get(numDims, 0, exprs, ctx);
-}
-
 /// Splits monomial `m` into its factors that depend only on `mask` dims and
 /// the rest.
 std::pair<Monomial, Monomial> splitBy(const NormalFormBuilder &b,
