@@ -47,5 +47,11 @@ mkdir -p "$corpus" "$artifacts"
   -dict="$root/tools/norm-fuzz/norm.dict" \
   -max_total_time="$seconds" -timeout=60 -rss_limit_mb=8192 \
   -max_len=16384 -print_final_stats=1 \
-  -artifact_prefix="$artifacts/" 2>&1 | tail -25
+  -artifact_prefix="$artifacts/" >"$build/fuzz.log" 2>&1 || {
+  # The report (sanitizer, assertion, crash, leak) and the input's name.
+  grep -v -E '^#[0-9]+ +(NEW|REDUCE|pulse)' "$build/fuzz.log" | tail -120
+  echo "sanitize.sh: norm-fuzz failed; input in $artifacts" >&2
+  exit 1
+}
+tail -8 "$build/fuzz.log"
 echo "sanitize.sh: lit under ASan+UBSan and ${seconds}s of norm-fuzz passed"
