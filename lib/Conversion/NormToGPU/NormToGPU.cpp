@@ -32,6 +32,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::norm {
@@ -1202,6 +1204,22 @@ struct ConvertNormToGPUPass final
              "loop-threads a multiple of 32 in [32, 1024]";
       return signalPassFailure();
     }
+    // Kernels are named after their function, and PTX symbols are
+    // [A-Za-z_$][A-Za-z0-9_$]*: anything else would reach the NVPTX
+    // backend's fatal error (found by norm-fuzz).
+    WalkResult names = getOperation()->walk([](FunctionOpInterface f) {
+      StringRef name = SymbolTable::getSymbolName(f).getValue();
+      auto ok = [](char c) { return llvm::isAlnum(c) || c == '_' || c == '$'; };
+      if (name.empty() || llvm::isDigit(name[0]) || !llvm::all_of(name, ok)) {
+        f.emitError() << "convert-norm-to-gpu: '" << name
+                      << "' cannot name GPU kernels (PTX symbols are "
+                         "[A-Za-z_$][A-Za-z0-9_$]*)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (names.wasInterrupted())
+      return signalPassFailure();
     NormToGPUOptions options;
     options.vectorBytes = vectorBytes;
     options.persistentBlocks = persistentBlocks;

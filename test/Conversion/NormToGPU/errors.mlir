@@ -19,3 +19,13 @@ func.func @strided(%x: memref<?x64xf32, strided<[128, 1]>>, %y: memref<?x64xf32>
   norm.rms_norm ins(%x : memref<?x64xf32, strided<[128, 1]>>) outs(%y : memref<?x64xf32>)
   return
 }
+
+// -----
+
+// Regression (found by norm-fuzz): kernels are named after their function,
+// and a name PTX cannot spell reached the NVPTX backend's fatal error.
+// expected-error @+1 {{convert-norm-to-gpu: 'bad name' cannot name GPU kernels (PTX symbols are [A-Za-z_$][A-Za-z0-9_$]*)}}
+func.func @"bad name"(%x: memref<4x8xf32>, %y: memref<4x8xf32>) {
+  norm.rms_norm ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>)
+  return
+}
