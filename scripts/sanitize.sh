@@ -57,4 +57,4 @@ mkdir -p "$corpus" "$artifacts"
   exit 1
 }
 tail -8 "$build/fuzz.log"
-echo "sanitize.sh: lit under ASan+UBSan and ${seconds}s of norm-fuzz passed"
+echo "sanitize.sh: lit under ASan+UBSan and norm-fuzz (seed ${NORM_FUZZ_SEED:-1}, up to ${NORM_FUZZ_RUNS:-40000} runs or ${seconds}s) passed"
