@@ -673,8 +673,8 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
     Value residualOut;
     SmallVector<Type> types(op->getResultTypes());
     if (otherUses) {
-      // Sized from the add's operand, not from h: every use of h but the
-      // norm op's becomes residual_out below, a tensor.dim of h included.
+      // Sized from the add's operand, not from h: a tensor.dim of h here,
+      // before the norm op, would keep the add alive.
       auto hType = cast<ShapedType>(h.getType());
       residualOut = emptyOf(rewriter, loc, ab->first, 0, hType.getRank(),
                             hType.getElementType());
