@@ -3,7 +3,7 @@
 test/**/*.mlir (and examples/*.mlir), prefixed with the selector byte of the
 norm-fuzz pipelines its test exercises (tools/norm-fuzz/norm-fuzz.cpp,
 kPipelines). With NORM_OPT, every chunk is also written in generic form
-(norm-fuzz skips upstream ops in custom form). Usage: fuzz-seeds.py OUTDIR
+(the generic parser and the custom ones are both fuzzed). Usage: fuzz-seeds.py OUTDIR
 [NORM_OPT]; prints the number of seeds."""
 
 import hashlib
