@@ -33,6 +33,8 @@ void mlir::norm::buildNormLowerToCPUPipeline(
   mpiOptions.implementation = options.mpiImplementation;
   pm.addPass(createNormFinalizeMPIPass(mpiOptions));
 
+  // arith/math on tensors (hand-written or raised-around IR) → linalg.
+  addUpstream(pm, "convert-elementwise-to-linalg");
   // Norm ops → per-row tiles → linalg → vectors, all on tensors.
   NormTileRowsPassOptions tileOptions;
   tileOptions.tileRows = options.tileRows;

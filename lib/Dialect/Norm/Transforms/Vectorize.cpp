@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -41,6 +42,28 @@ bool isCandidate(linalg::LinalgOp op) {
   return op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
          (isa<linalg::FillOp, linalg::ReduceOp>(op) ||
           (isa<linalg::GenericOp>(op) && op.hasOnlyProjectedPermutations()));
+}
+
+/// Upstream's partial-reduction tiling (`scf::tileReductionUsingScf`, MLIR
+/// 22.1) clones the op into the tile without offsetting the `linalg.index`
+/// ops of the reduced dim by the tile's offset, unlike `scf::tileUsingSCF`:
+/// an index-using producer fused into a row sum (an embedding gather that
+/// `tensor.extract`s at `linalg.index`) would read element `k mod width`.
+/// Adds the loop's induction variable to the index of the innermost
+/// (reduced) dim of every tiled linalg op with `numLoops` loops.
+void offsetReducedIndices(RewriterBase &rewriter,
+                          ArrayRef<Operation *> tiledOps, int64_t numLoops,
+                          Value offset) {
+  for (Operation *tiledOp : tiledOps) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(tiledOp);
+    if (!linalgOp || linalgOp.getNumLoops() != numLoops ||
+        linalgOp.getBlock()->getOps<linalg::IndexOp>().empty())
+      continue;
+    SmallVector<OpFoldResult> offsets(numLoops, rewriter.getIndexAttr(0));
+    offsets.back() = offset;
+    rewriter.setInsertionPoint(linalgOp);
+    linalg::offsetIndices(rewriter, linalgOp, offsets);
+  }
 }
 
 /// Tiles `op` so that its innermost loop runs over `width` elements and every
@@ -98,9 +121,13 @@ LogicalResult tileForVectors(RewriterBase &rewriter, linalg::LinalgOp op,
   if (failed(tiled))
     return failure();
   rewriter.replaceOp(current, tiled->replacements);
-  if (!tiled->loops.empty())
-    if (auto loop = dyn_cast<scf::ForOp>(tiled->loops.back().getOperation()))
-      innerLoops.push_back(loop);
+  auto loop = tiled->loops.empty()
+                  ? scf::ForOp()
+                  : dyn_cast<scf::ForOp>(tiled->loops.back().getOperation());
+  if (loop) {
+    offsetReducedIndices(rewriter, tiled->tiledOps, n, loop.getInductionVar());
+    innerLoops.push_back(loop);
+  }
   return success();
 }
 

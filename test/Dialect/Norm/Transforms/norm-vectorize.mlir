@@ -28,3 +28,31 @@ func.func @rms_row(%x: tensor<8x100xbf16>, %res: tensor<8x100xbf16>, %y: tensor<
   %0 = norm.rms_norm ins(%x : tensor<8x100xbf16>) residual(%res : tensor<8x100xbf16>) outs(%y : tensor<8x100xbf16>) -> tensor<8x100xbf16>
   return %0 : tensor<8x100xbf16>
 }
+
+// -----
+
+// A row sum whose body reads at linalg.index (an embedding gather fused into
+// it, issue 17): the partial-reduction tile offsets the index by the loop's
+// induction variable (upstream's partial-reduction tiling does not).
+// CHECK-LABEL: func.func @row_sum_with_index
+//       CHECK:   scf.for %[[IV:.+]] = %c0 to %c64 step %c16
+//       CHECK:     linalg.generic
+//       CHECK:       %[[K:.+]] = linalg.index 1 : index
+//       CHECK:       %[[J:.+]] = affine.apply #{{.+}}(%[[IV]])[%[[K]]]
+//       CHECK:       tensor.extract %{{.+}}[%c7, %[[J]]]
+func.func @row_sum_with_index(%t: tensor<50x64xf32>, %a: tensor<1x64xf32>) -> tensor<1xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %er = tensor.empty() : tensor<1xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<1xf32>) -> tensor<1xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%a : tensor<1x64xf32>) outs(%z : tensor<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %k = linalg.index 1 : index
+    %c7 = arith.constant 7 : index
+    %v = tensor.extract %t[%c7, %k] : tensor<50x64xf32>
+    %h = arith.addf %v, %in : f32
+    %sq = arith.mulf %h, %h : f32
+    %r = arith.addf %o, %sq : f32
+    linalg.yield %r : f32
+  } -> tensor<1xf32>
+  return %s : tensor<1xf32>
+}
