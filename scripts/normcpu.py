@@ -224,6 +224,8 @@ def compile_module(norm_opt, mlir_text, workdir, name="kernels", options="",
     run([os.path.join(LLVM_BIN, "llc"), "-O3", "-filetype=obj", "--relocation-model=pic",
          ll, "-o", obj])
     run([cc, "-shared", obj, "-o", so, f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", "-lm",
+         # memrefCopy (memref.copy between non-contiguous buffers)
+         "-lmlir_c_runner_utils",
          BUILTINS, *libs])
     return so
 

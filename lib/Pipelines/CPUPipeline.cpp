@@ -25,6 +25,8 @@ static void addUpstream(OpPassManager &pm, StringRef pipeline) {
 
 void mlir::norm::buildNormLowerToCPUPipeline(
     OpPassManager &pm, const NormLowerToCPUOptions &options) {
+  // Norm ops on memrefs or in device code would pass through untouched.
+  pm.addPass(createNormCheckTensorFormPass());
   // Collectives of distributed code → MPI calls (nothing happens to a
   // module without shard ops).
   pm.addPass(createNormAllGatherToAllReducePass());
@@ -35,6 +37,12 @@ void mlir::norm::buildNormLowerToCPUPipeline(
 
   // arith/math on tensors (hand-written or raised-around IR) → linalg.
   addUpstream(pm, "convert-elementwise-to-linalg");
+  // x^n with a constant integer n → multiplications (LLVM 22 rejects the
+  // vector llvm.intr.powi that convert-math-to-llvm would make); any other
+  // n → powf.
+  addUpstream(pm, "math-expand-ops{ops=fpowi}");
+  // One-shot bufferization does not handle linalg.pack/unpack.
+  pm.addPass(createNormLowerPackUnpackPass());
   // Norm ops → per-row tiles → linalg → vectors, all on tensors.
   NormTileRowsPassOptions tileOptions;
   tileOptions.tileRows = options.tileRows;
@@ -57,6 +65,9 @@ void mlir::norm::buildNormLowerToCPUPipeline(
   addUpstream(pm, "func.func(promote-buffers-to-stack{"
                   "max-alloc-size-in-bytes=4096})");
   addUpstream(pm, "buffer-deallocation-pipeline");
+  // Clones the deallocation left (returned buffers it does not own) →
+  // alloc + memref.copy; memref.dealloc stays for finalize-memref-to-llvm.
+  addUpstream(pm, "convert-bufferization-to-memref");
   pm.addPass(createCanonicalizerPass());
 
   // Loops: the row foralls become OpenMP work-sharing loops.
@@ -80,18 +91,29 @@ void mlir::norm::buildNormLowerToCPUPipeline(
   // parallel iteration) must be lowered while its body is still structured:
   // it allows one block only, so memref goes to LLVM before scf goes to cf.
   addUpstream(pm, "arith-expand{include-bf16}");
+  // math: LLVM intrinsics where LLVM has one (vectors stay vectors), libm
+  // calls for the rest (erf, tanh, atan, ...; vectors unrolled), and
+  // integer powers as functions.
+  // C wrappers are requested before the math lowering declares libm
+  // functions, which must keep their plain C names.
+  if (options.emitCInterface)
+    addUpstream(pm, "func.func(llvm-request-c-wrappers)");
+  addUpstream(pm, "convert-math-to-funcs");
+  addUpstream(pm, "convert-math-to-llvm");
+  addUpstream(pm, "convert-math-to-libm");
   addUpstream(pm, "convert-vector-to-llvm");
   addUpstream(pm, "convert-to-llvm{filter-dialects=mpi}");
   addUpstream(pm, "finalize-memref-to-llvm");
   addUpstream(pm, "convert-scf-to-cf");
   addUpstream(pm, "convert-math-to-llvm");
+  addUpstream(pm, "convert-ub-to-llvm");
   addUpstream(pm, "convert-arith-to-llvm");
-  if (options.emitCInterface)
-    addUpstream(pm, "func.func(llvm-request-c-wrappers)");
   addUpstream(pm, "convert-openmp-to-llvm");
   addUpstream(pm, "convert-func-to-llvm");
   addUpstream(pm, "convert-cf-to-llvm");
   addUpstream(pm, "reconcile-unrealized-casts");
+  // Nothing may be left that mlir-translate rejects.
+  pm.addPass(createNormCheckLoweredPass());
   NormSetLLVMTargetPassOptions targetOptions;
   targetOptions.cpu = options.targetCPU;
   targetOptions.features = options.targetFeatures;

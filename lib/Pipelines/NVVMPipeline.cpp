@@ -63,6 +63,13 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
     return failure();
   }
 
+  // Norm ops that nothing below lowers fail here, located: split ops on
+  // memrefs (convert-norm-to-gpu takes the others), norm ops in device code.
+  NormCheckTensorFormPassOptions tensorForm;
+  tensorForm.memrefOps = {"norm.rms_norm", "norm.layer_norm",
+                          "norm.rms_norm_grad", "norm.layer_norm_grad"};
+  pm.addPass(createNormCheckTensorFormPass(tensorForm));
+
   // On tensors: the split ops (and anything else not in `gpu-ops`) become
   // linalg; rms_norm / layer_norm and their gradients stay norm ops.
   NormDecomposePassOptions decompose;
@@ -123,5 +130,9 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   nvvm.optLevel = options.optLevel;
   nvvm.cmdOptions = options.ptxasOptions;
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  // Nothing may be left that mlir-translate rejects.
+  NormCheckLoweredPassOptions lowered;
+  lowered.dialects = {"builtin", "llvm", "gpu.binary", "gpu.launch_func"};
+  pm.addPass(createNormCheckLoweredPass(lowered));
   return success();
 }

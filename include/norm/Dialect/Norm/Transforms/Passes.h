@@ -66,6 +66,11 @@ void populateNormSplitGradientPatterns(RewritePatternSet &patterns);
 /// values are not recomputed per element).
 void populateNormFuseElementwisePatterns(RewritePatternSet &patterns);
 
+/// Adds patterns that lower `linalg.pack` / `linalg.unpack` on tensors to
+/// tensor.pad + tensor.expand_shape + linalg.transpose (and back), which
+/// one-shot bufferization handles (`linalg::lowerPack` / `lowerUnPack`).
+void populateNormLowerPackUnpackPatterns(RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "norm/Dialect/Norm/Transforms/Passes.h.inc"
 

@@ -270,4 +270,79 @@ def NormSplitAllGatherPass : Pass<"norm-split-all-gather"> {
   ];
 }
 
+def NormLowerPackUnpackPass : Pass<"norm-lower-pack-unpack"> {
+  let summary = "Lower linalg.pack / linalg.unpack on tensors to pad, reshape and transpose";
+  let description = [{
+    One-shot bufferization in MLIR 22.1 does not bufferize `linalg.pack` and
+    `linalg.unpack` ("op was not bufferized"), and upstream has no pass that
+    lowers them (only the transform ops `lower_pack` / `lower_unpack`). This
+    pass applies the same rewrites, `linalg::lowerPack` and
+    `linalg::lowerUnPack`, to every pack and unpack on tensors:
+
+    ```mlir
+    %p = linalg.pack %x padding_value(%c0 : f32) inner_dims_pos = [0, 1]
+        inner_tiles = [4, 8] into %e : tensor<8x37xf32> -> tensor<2x5x4x8xf32>
+    // becomes tensor.pad to 8x40, tensor.expand_shape to 2x4x5x8 and
+    // linalg.transpose to 2x5x4x8
+    ```
+
+    The work is `populateNormLowerPackUnpackPatterns`.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def NormCheckLoweredPass : Pass<"norm-check-lowered", "::mlir::ModuleOp"> {
+  let summary = "Fail on any op that LLVM IR translation would reject";
+  let description = [{
+    The last step of `norm-lower-to-cpu` and `norm-lower-to-nvvm`: every op
+    left in the module must belong to a dialect that `mlir-translate
+    --mlir-to-llvmir` translates (`builtin`, `llvm`, `omp`, and for the GPU
+    pipeline `gpu` modules/binaries and `nvvm`), otherwise the pass fails
+    with an error located at the first such op, naming it, instead of
+    handing back IR that the next tool rejects. `dialects` lists the
+    accepted dialect namespaces, or op names (with a dot) accepted one by
+    one: the GPU pipeline accepts `gpu.binary` and `gpu.launch_func`, which
+    the translation to LLVM IR turns into the embedded binary and its
+    launches, and nothing else of `gpu`.
+
+    ```mlir
+    // norm-opt --norm-check-lowered
+    %0 = math.erf %x : f32   // error: 'math.erf' was not lowered to LLVM
+    ```
+  }];
+  let options = [
+    ListOption<"dialects", "dialects", "std::string",
+               "Dialects accepted in the lowered module (default: builtin, "
+               "llvm, omp)">
+  ];
+}
+
+def NormCheckTensorFormPass : Pass<"norm-check-tensor-form"> {
+  let summary = "Reject norm ops that a tensor-level pipeline cannot lower";
+  let description = [{
+    The first step of `norm-lower-to-cpu` and `norm-lower-to-nvvm`: their
+    norm lowering (tiling, decomposition, GPU kernels) works on norm ops
+    with tensor semantics. A norm op on memrefs, or one nested in a
+    `gpu.launch` body, would otherwise pass through untouched and leave a
+    `norm` op in the "LLVM" output; this pass fails with an error located
+    at the op instead. `memref-ops` names the norm ops the pipeline lowers
+    on memrefs too (the GPU pipeline's convert-norm-to-gpu does so for the
+    forward and gradient ops, not for the split ops).
+
+    ```mlir
+    // norm-opt --norm-check-tensor-form
+    norm.rms_norm ins(%x : memref<8x64xf32>) outs(%y : memref<8x64xf32>)
+    // error: norm ops on memrefs are not lowered by this pipeline; write it
+    // on tensors (bufferization.to_tensor + materialize_in_destination)
+    ```
+  }];
+  let options = [
+    ListOption<"memrefOps", "memref-ops", "std::string",
+               "Norm ops accepted on memrefs (e.g. norm.rms_norm)">
+  ];
+}
+
 #endif // NORM_DIALECT_NORM_TRANSFORMS_PASSES_TD
