@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,6 +36,40 @@ static FailureOr<std::string> binaryFormat(StringRef output) {
   return failure();
 }
 
+/// The PTX ISA feature for a chip: the version that introduced it (ptxas of
+/// CUDA 13 takes up to 9.0). std::nullopt: not spelled sm_<N>[a|f]; empty:
+/// spelled so but unknown to LLVM 22's NVPTX backend.
+static std::optional<StringRef> defaultPTXFeatures(StringRef chip) {
+  if (!chip.consume_front("sm_"))
+    return std::nullopt;
+  StringRef digits = chip.take_while(llvm::isDigit);
+  StringRef suffix = chip.drop_front(digits.size());
+  unsigned sm = 0;
+  if (digits.empty() || digits.getAsInteger(10, sm) ||
+      !(suffix.empty() || suffix == "a" || suffix == "f"))
+    return std::nullopt;
+  // (sm, suffixes LLVM 22 accepts, PTX feature)
+  struct Known {
+    unsigned sm;
+    StringRef suffixes;
+    StringRef ptx;
+  };
+  static const Known known[] = {
+      {50, "", "+ptx80"},  {52, "", "+ptx80"},  {53, "", "+ptx80"},
+      {60, "", "+ptx80"},  {61, "", "+ptx80"},  {62, "", "+ptx80"},
+      {70, "", "+ptx80"},  {72, "", "+ptx80"},  {75, "", "+ptx80"},
+      {80, "", "+ptx80"},  {86, "", "+ptx80"},  {87, "", "+ptx80"},
+      {88, "", "+ptx90"},  {89, "", "+ptx80"},  {90, "a", "+ptx80"},
+      {100, "af", "+ptx88"},
+      {101, "af", "+ptx88"}, {103, "af", "+ptx88"}, {110, "af", "+ptx90"},
+      {120, "af", "+ptx88"}, {121, "af", "+ptx88"}};
+  for (const Known &k : known)
+    if (k.sm == sm)
+      return suffix.empty() || k.suffixes.contains(suffix) ? k.ptx
+                                                          : StringRef();
+  return StringRef();
+}
+
 LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
     OpPassManager &pm, const NormLowerToNVVMOptions &options) {
   FailureOr<std::string> format = binaryFormat(options.format);
@@ -44,13 +79,24 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
                  << options.format << "'\n";
     return failure();
   }
-  unsigned sm = 0;
-  if (!StringRef(options.chip).starts_with("sm_") ||
-      StringRef(options.chip).drop_front(3).getAsInteger(10, sm) || sm == 0) {
+  // Only chips the NVPTX backend of LLVM 22 knows (any other sm_<N> made
+  // LLVM abort in instruction selection), each with the PTX ISA that
+  // introduced it unless `features` names one.
+  std::optional<StringRef> ptx = defaultPTXFeatures(options.chip);
+  if (!ptx) {
     llvm::errs() << "norm-lower-to-nvvm: chip must be sm_<N>, got '"
                  << options.chip << "'\n";
     return failure();
   }
+  if (ptx->empty()) {
+    llvm::errs() << "norm-lower-to-nvvm: chip '" << options.chip
+                 << "' is not an NVPTX target LLVM 22 knows (sm_50 to sm_90a, sm_88, "
+                    "sm_100/100a/100f, sm_101, sm_103, sm_110, sm_120, "
+                    "sm_121 and their a/f forms)\n";
+    return failure();
+  }
+  std::string features =
+      options.features.empty() ? ptx->str() : std::string(options.features);
   if (options.optLevel < 0 || options.optLevel > 3) {
     llvm::errs() << "norm-lower-to-nvvm: opt-level must be 0 to 3, got "
                  << options.optLevel << "\n";
@@ -125,7 +171,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   // Upstream from here: NVVM, serialization, host code.
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
-  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFeatures = features;
   nvvm.cubinFormat = *format;
   nvvm.optLevel = options.optLevel;
   nvvm.cmdOptions = options.ptxasOptions;

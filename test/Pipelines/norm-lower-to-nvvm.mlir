@@ -2,6 +2,16 @@
 // RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx entry-points=false" | FileCheck %s --check-prefix=NOENTRY
 // RUN: %norm_exit norm-opt %s --norm-lower-to-nvvm="format=elf" 2>&1 | FileCheck %s --check-prefix=BADFMT
 // RUN: %norm_exit norm-opt %s --norm-lower-to-nvvm="chip=gfx90a" 2>&1 | FileCheck %s --check-prefix=BADCHIP
+// Every chip family LLVM 22 knows compiles, with its own PTX ISA by default
+// (issue 21: sm_90a was rejected and +ptx80 made LLVM abort for sm_100).
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_90a" | FileCheck %s --check-prefix=SM90A
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_100" | FileCheck %s --check-prefix=SM100
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_100a" | FileCheck %s --check-prefix=SM100A
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_120" | FileCheck %s --check-prefix=SM120
+// SM90A: chip = "sm_90a", features = "+ptx80"{{.*}}.target sm_90a
+// SM100: chip = "sm_100", features = "+ptx88"{{.*}}.target sm_100
+// SM100A: chip = "sm_100a", features = "+ptx88"{{.*}}.target sm_100a
+// SM120: chip = "sm_120", features = "+ptx88"{{.*}}.target sm_120
 
 // The whole path on tensors: bufferized, specialized kernels, PTX embedded
 // in a gpu.binary, host code calling the mgpu* runtime, and a C entry point

@@ -82,8 +82,11 @@ struct NormLowerToNVVMOptions
       *this, "chip", llvm::cl::desc("GPU architecture (sm_<N>)"),
       llvm::cl::init("sm_90")};
   PassOptions::Option<std::string> features{
-      *this, "features", llvm::cl::desc("PTX features (PTX ISA version)"),
-      llvm::cl::init("+ptx80")};
+      *this, "features",
+      llvm::cl::desc("PTX features (PTX ISA version); empty: the version "
+                     "that introduced `chip` (+ptx80 for sm_90/sm_90a, "
+                     "+ptx88 for sm_100/sm_120, ...)"),
+      llvm::cl::init("")};
   PassOptions::Option<int> optLevel{
       *this, "opt-level", llvm::cl::desc("LLVM optimization level of kernels"),
       llvm::cl::init(3)};

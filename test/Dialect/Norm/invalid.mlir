@@ -483,3 +483,47 @@ func.func @unknown_keyword(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %y: tensor<4x
   %0 = norm.rms_norm ins(%x : tensor<4x8xf32>) weight(%g : tensor<8xf32>) outs(%y : tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+// Generic form whose segment sizes leave a required group empty (issue 23,
+// item 9: the verifier used to dereference the missing y).
+func.func @segments_required_empty(%a: tensor<8x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expects exactly one operand in operand group 0 (a required operand), got 2}}
+  %0 = "norm.rms_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 2, 0, 0, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @segments_layer_norm(%a: tensor<8x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expects exactly one operand in operand group 4 (a required operand), got 0}}
+  %0 = "norm.layer_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-5 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @segments_pre_all_gather(%a: tensor<8x64xf32>, %b: tensor<8x2xf32>) -> tensor<8x2xf32> {
+  // expected-error @+1 {{expects exactly one operand in operand group 2 (a required operand), got 0}}
+  %0 = "norm.rms_norm_pre_all_gather"(%a, %b) <{axis = -1 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0>, stats_layout = #norm.stats<count_sumsq>}> : (tensor<8x64xf32>, tensor<8x2xf32>) -> tensor<8x2xf32>
+  return %0 : tensor<8x2xf32>
+}
+
+// -----
+
+func.func @segments_optional_two(%a: tensor<8x64xf32>, %g: tensor<64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expects at most one operand in operand group 1 (an optional operand), got 2}}
+  %0 = "norm.rms_norm"(%a, %g, %g, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 2, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+// An element count that overflows int64 (issue 23, item 13: N wrapped into
+// a division by 0.0).
+func.func @count_overflow(%x: tensor<1x4294967296x4294967296xf32>, %y: tensor<1x4294967296x4294967296xf32>) -> tensor<1x4294967296x4294967296xf32> {
+  // expected-error @+1 {{expects the element count of x to fit in 64 bits, got shape 1x4294967296x4294967296}}
+  %0 = norm.rms_norm ins(%x : tensor<1x4294967296x4294967296xf32>) outs(%y : tensor<1x4294967296x4294967296xf32>) {axis = 1 : i64} -> tensor<1x4294967296x4294967296xf32>
+  return %0 : tensor<1x4294967296x4294967296xf32>
+}

@@ -5,12 +5,12 @@
 // Dialect/Norm/Transforms/norm-split-all-gather-errors.mlir.
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-tile-rows{tile-rows=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILE0
-// TILE0: error: norm-tile-rows: tile-rows and tile-cols must be positive
+// TILE0: error: norm-tile-rows: tile-rows and tile-cols must be 1 to 16777216, got
 // TILE0-NOT: see current operation
 // TILE0: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(func.func(norm-vectorize{vector-width=-8}))' -o /dev/null 2>&1 | FileCheck %s --check-prefix=VEC
-// VEC: error: norm-vectorize: vector-width must be positive
+// VEC: error: norm-vectorize: vector-width must be 1 to 1024, got {{-?[0-9]+}}
 // VEC-NOT: see current operation
 // VEC: exit=1
 
@@ -32,14 +32,29 @@
 // BOOL: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{tile-rows=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUTILE
-// CPUTILE: error: norm-tile-rows: tile-rows and tile-cols must be positive
+// CPUTILE: error: norm-tile-rows: tile-rows and tile-cols must be 1 to 16777216, got
 // CPUTILE-NOT: see current operation
 // CPUTILE: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{vector-width=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUVEC
-// CPUVEC: error: norm-vectorize: vector-width must be positive
+// CPUVEC: error: norm-vectorize: vector-width must be 1 to 1024, got {{-?[0-9]+}}
 // CPUVEC-NOT: see current operation
 // CPUVEC: exit=1
+
+// Sizes past their documented ranges (issue 23, item 11: these aborted or
+// overflowed).
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{vector-width=9223372036854775807})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUVECBIG
+// CPUVECBIG: error: norm-vectorize: vector-width must be 1 to 1024, got 9223372036854775807
+// CPUVECBIG: exit=1
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{tile-rows=9223372036854775807})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUTILEBIG
+// CPUTILEBIG: error: norm-tile-rows: tile-rows and tile-cols must be 1 to 16777216, got tile-rows=9223372036854775807
+// CPUTILEBIG: exit=1
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-nvvm{chip=sm_91})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=SM91
+// SM91: norm-lower-to-nvvm: chip 'sm_91' is not an NVPTX target LLVM 22 knows
+// SM91: exit=1
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-nvvm{chip=sm_99999})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=SM99999
+// SM99999: norm-lower-to-nvvm: chip 'sm_99999' is not an NVPTX target LLVM 22 knows
+// SM99999: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{mpi-implementation=LAM})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUMPI
 // CPUMPI: error: norm-finalize-mpi: implementation must be MPICH or OpenMPI, not 'LAM'

@@ -14,6 +14,8 @@
 
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -100,6 +102,20 @@ public:
                              "axis ")
              << axis << ") to be non-empty, got shape "
              << formatShape(type.getShape());
+    // The element count N of a row (and of x) is computed in int64 by the
+    // lowerings: a static shape whose count overflows is rejected here
+    // rather than wrapping into a division by 0 or a negative size.
+    int64_t count = 1;
+    for (int64_t size : type.getShape()) {
+      if (ShapedType::isDynamic(size))
+        continue;
+      std::optional<int64_t> next = llvm::checkedMul(count, size);
+      if (!next)
+        return op->emitOpError("expects the element count of x to fit in "
+                               "64 bits, got shape ")
+               << formatShape(type.getShape());
+      count = *next;
+    }
     if (!isDataElementType(type.getElementType()))
       return op->emitOpError("expects x element type to be f32, f16 or bf16, "
                              "got ")
@@ -274,6 +290,29 @@ LogicalResult checkStatsLayout(Operation *op, StatsLayoutAttr layout,
 // Verifier pieces shared by several ops
 //===----------------------------------------------------------------------===//
 
+/// The operand groups: the leading `numRequiredInputs` input groups and the
+/// required inits hold exactly one operand, every other group at most one.
+/// ODS checks only that the segment sizes add up, so generic-form IR such as
+/// `operandSegmentSizes = array<i32: 2, 0, ...>` would otherwise reach the
+/// checks below with a required operand missing.
+template <typename OpTy>
+static LogicalResult verifySegments(OpTy op, unsigned numRequiredInputs) {
+  ArrayRef<int32_t> sizes = op.getProperties().operandSegmentSizes;
+  for (auto [group, size] : llvm::enumerate(sizes)) {
+    bool required =
+        group < numRequiredInputs ||
+        (group >= OpTy::kNumInputGroups &&
+         group < OpTy::kNumInputGroups + OpTy::kNumRequiredInits);
+    if (required && size != 1)
+      return op.emitOpError("expects exactly one operand in operand group ")
+             << group << " (a required operand), got " << size;
+    if (!required && size > 1)
+      return op.emitOpError("expects at most one operand in operand group ")
+             << group << " (an optional operand), got " << size;
+  }
+  return success();
+}
+
 /// `x`, `axis` and `acc_type`: every op.
 template <typename OpTy>
 static LogicalResult verifyInput(OpTy op, NormChecker &c) {
@@ -338,6 +377,8 @@ static LogicalResult verifyOptionalMean(Value mean, NormChecker &c) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult RmsNormOp::verify() {
+  if (failed(verifySegments(*this, 1)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyResidual(*this, c)) ||
@@ -345,6 +386,8 @@ LogicalResult RmsNormOp::verify() {
 }
 
 LogicalResult LayerNormOp::verify() {
+  if (failed(verifySegments(*this, 1)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyResidual(*this, c)) ||
@@ -386,11 +429,15 @@ static LogicalResult verifyBackward(OpTy op, NormChecker &c) {
 }
 
 LogicalResult RmsNormGradOp::verify() {
+  if (failed(verifySegments(*this, 3)))
+    return failure();
   NormChecker c(*this);
   return verifyBackward(*this, c);
 }
 
 LogicalResult LayerNormGradOp::verify() {
+  if (failed(verifySegments(*this, 4)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyBackward(*this, c)) ||
                  failed(c.checkPerRow(getMean(), "mean")));
@@ -401,6 +448,8 @@ LogicalResult LayerNormGradOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult RmsNormPreAllGatherOp::verify() {
+  if (failed(verifySegments(*this, 1)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyStats(*this, c, StatsLayout::CountSumSq,
@@ -409,6 +458,8 @@ LogicalResult RmsNormPreAllGatherOp::verify() {
 }
 
 LogicalResult LayerNormPreAllGatherOp::verify() {
+  if (failed(verifySegments(*this, 1)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyStats(*this, c, StatsLayout::CountSumM2,
@@ -417,6 +468,8 @@ LogicalResult LayerNormPreAllGatherOp::verify() {
 }
 
 LogicalResult RmsNormPostAllGatherOp::verify() {
+  if (failed(verifySegments(*this, 2)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyStats(*this, c, StatsLayout::CountSumSq,
@@ -425,6 +478,8 @@ LogicalResult RmsNormPostAllGatherOp::verify() {
 }
 
 LogicalResult LayerNormPostAllGatherOp::verify() {
+  if (failed(verifySegments(*this, 2)))
+    return failure();
   NormChecker c(*this);
   return failure(failed(verifyInput(*this, c)) ||
                  failed(verifyStats(*this, c, StatsLayout::CountSumM2,

@@ -180,6 +180,14 @@ SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
   return results;
 }
 
+/// Whether `operand` is one of `group`'s operands (by position).
+bool isIn(OpOperand &operand, MutableOperandRange group) {
+  for (OpOperand &o : group)
+    if (&o == &operand)
+      return true;
+  return false;
+}
+
 /// A gradient with its normalized dims split: dx from the local shard with
 /// the per-row sums all-reduced over the column axes; dgamma/dbeta from the
 /// local shard as they are (their columns are this shard's).
@@ -188,9 +196,11 @@ FailureOr<SmallVector<Value>> splitGradient(RewriterBase &b, OpTy op,
                                             const NormDistribution &dist) {
   SmallVector<Value> results;
   if (op.getDx()) {
+    // Operands told apart by position, not value: the inits may be one
+    // value (rank 1, or axis 0 of a square tensor).
     OpTy dxOnly = norm::detail::cloneWithoutOperands<OpTy>(
         b, op, [&](OpOperand &o) {
-          return o.get() == op.getDgamma() || o.get() == op.getDbeta();
+          return isIn(o, op.getDgammaMutable()) || isIn(o, op.getDbetaMutable());
         });
     auto combine = [&](OpBuilder &nb, Location loc, Value partial) {
       return allReduceSum(nb, loc, partial, dist.grid, dist.colAxes);
@@ -204,7 +214,7 @@ FailureOr<SmallVector<Value>> splitGradient(RewriterBase &b, OpTy op,
   }
   if (op.getDgamma() || op.getDbeta()) {
     OpTy weights = norm::detail::cloneWithoutOperands<OpTy>(
-        b, op, [&](OpOperand &o) { return o.get() == op.getDx(); });
+        b, op, [&](OpOperand &o) { return isIn(o, op.getDxMutable()); });
     results.append(weights->result_begin(), weights->result_end());
   }
   return results;

@@ -37,15 +37,18 @@ struct SplitGradient final : OpRewritePattern<OpTy> {
     if (!op.hasPureTensorSemantics() || !op.getDx() ||
         (!op.getDgamma() && !op.getDbeta()))
       return rewriter.notifyMatchFailure(op, "nothing to split");
-    Value dxInit = op.getDx();
+    // The dx init is told apart by position, not by value: the inits may be
+    // one value (legal for rank 1, or axis 0 of a square tensor), and a
+    // split by value would not split and rewrite forever.
+    unsigned dxNumber = op.getDxMutable().begin()->getOperandNumber();
     auto isInit = [&](OpOperand &operand) {
       return operand.getOperandNumber() >= op.getNumDpsInputs();
     };
     OpTy dxOp = norm::detail::cloneWithoutOperands(rewriter, op, [&](OpOperand &o) {
-      return isInit(o) && o.get() != dxInit;
+      return isInit(o) && o.getOperandNumber() != dxNumber;
     });
     OpTy colsOp = norm::detail::cloneWithoutOperands(
-        rewriter, op, [&](OpOperand &o) { return isInit(o) && o.get() == dxInit; });
+        rewriter, op, [&](OpOperand &o) { return o.getOperandNumber() == dxNumber; });
     SmallVector<Value> replacements = {dxOp->getResult(0)};
     llvm::append_range(replacements, colsOp->getResults());
     rewriter.replaceOp(op, replacements);
@@ -58,9 +61,14 @@ struct NormTileRowsPass final
   using Base::Base;
 
   void runOnOperation() override {
-    if (tileRows < 1 || tileCols < 1) {
+    // Tile sizes become index constants and loop steps: bounded so that
+    // step arithmetic cannot overflow (a tile past the rows is one tile).
+    constexpr int64_t kMaxTile = int64_t(1) << 24;
+    if (tileRows < 1 || tileCols < 1 || tileRows > kMaxTile ||
+        tileCols > kMaxTile) {
       mlir::emitError(getOperation()->getLoc())
-          << "norm-tile-rows: tile-rows and tile-cols must be positive";
+          << "norm-tile-rows: tile-rows and tile-cols must be 1 to " << kMaxTile
+          << ", got tile-rows=" << tileRows << " tile-cols=" << tileCols;
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

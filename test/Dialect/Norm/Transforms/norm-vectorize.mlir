@@ -2,7 +2,7 @@
 // RUN: norm-opt %s --norm-tile-rows --norm-decompose --canonicalize --norm-vectorize="vector-width=8" --canonicalize | FileCheck %s --check-prefix=W8
 // RUN: %norm_exit norm-opt %s --norm-vectorize="vector-width=0" 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: error: norm-vectorize: vector-width must be positive
+// BAD: error: norm-vectorize: vector-width must be 1 to 1024, got {{-?[0-9]+}}
 // BAD: exit=1
 
 // A row of 100 bf16: Σx² in 16 f32 lanes over the 96-element main loop, the
