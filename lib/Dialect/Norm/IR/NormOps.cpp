@@ -14,7 +14,7 @@
 
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
-#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
