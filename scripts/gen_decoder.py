@@ -6,8 +6,10 @@ matmul/transpose, torch-mlir style linalg.generic for the QK-norms) or
 reduce_max/exp/reciprocal). Each layer: RMSNorm -> q, k, v projections ->
 per-head QK RMSNorm -> attention with softmax -> output projection ->
 residual add -> RMSNorm -> SiLU MLP -> residual add; a final RMSNorm.
+`torch`: torch-mlir's linalg style (see torch_model), with an embedding
+lookup as the first input and a GELU MLP.
 That is 4 norms per layer + 1, and every residual sum but the last feeds a
-norm. Usage: gen_decoder.py {linalg|tosa} LAYERS [SEQ DIM HEADS]
+norm. Usage: gen_decoder.py {linalg|tosa|torch} LAYERS [SEQ DIM HEADS]
 """
 import sys
 
@@ -167,10 +169,158 @@ def tosa_model(layers, s, d, heads):
     return "\n".join(out) + "\n"
 
 
+def torch_model(layers, s, d, heads, vocab=50):
+    """torch-mlir's linalg output style: every elementwise op a
+    linalg.generic, keep-dim reductions into tensor<1xSx1xf32> through an
+    output map with a constant 0, residual adds as generics, an embedding
+    gather (linalg.index + tensor.extract) as the first norm's input, eps an
+    f64 constant truncated to f32, the mean as sum / N, per-head QK-norm on
+    1xSxHxhd, softmax, and a GELU (erf) MLP."""
+    hd = d // heads
+    t3 = f"tensor<1x{s}x{d}xf32>"
+    t1 = f"tensor<1x{s}x1xf32>"
+    t2 = f"tensor<{s}x{d}xf32>"
+    tw = f"tensor<{d}x{d}xf32>"
+    out = []
+    w = out.append
+    id3 = "affine_map<(d0, d1, d2) -> (d0, d1, d2)>"
+    kd3 = "affine_map<(d0, d1, d2) -> (d0, d1, 0)>"
+    col3 = "affine_map<(d0, d1, d2) -> (d2)>"
+    par3 = '["parallel", "parallel", "parallel"]'
+    red3 = '["parallel", "parallel", "reduction"]'
+    args = [f"%ids: tensor<1x{s}xi64>", f"%table: tensor<{vocab}x{d}xf32>"]
+    for l in range(layers):
+        args += [f"%wn{l}: tensor<{d}xf32>", f"%wq{l}: {tw}", f"%wk{l}: {tw}",
+                 f"%wv{l}: {tw}", f"%wo{l}: {tw}", f"%wqn{l}: tensor<{hd}xf32>",
+                 f"%wkn{l}: tensor<{hd}xf32>", f"%wm{l}: tensor<{d}xf32>",
+                 f"%w1{l}: {tw}", f"%w2{l}: {tw}"]
+    args.append(f"%wf: tensor<{d}xf32>")
+    w(f"func.func @decoder({', '.join(args)}) -> {t3} {{")
+    w("  %c0 = arith.constant 0.0 : f32")
+    w("  %ninf = arith.constant 0xFF800000 : f32")
+    w(f"  %e3 = tensor.empty() : {t3}")
+    w(f"  %e1 = tensor.empty() : {t1}")
+    w(f"  %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : {t1}) -> {t1}")
+    w(f"  %e2 = tensor.empty() : {t2}")
+    w(f"  %z2 = linalg.fill ins(%c0 : f32) outs(%e2 : {t2}) -> {t2}")
+
+    def gen(name, ins, maps, iters, body, out_t=t3, init="%e3", bb=None):
+        names = [v for v, _ in ins]
+        types = [t for _, t in ins]
+        w(f"  %{name} = linalg.generic {{indexing_maps = [{', '.join(maps)}], iterator_types = {iters}}} "
+          f"ins({', '.join(names)} : {', '.join(types)}) outs({init} : {out_t}) {{")
+        w(f"  ^bb0({bb}):")
+        w(body)
+        w(f"  }} -> {out_t}")
+
+    def rms(name, x, wt, n, t=t3, tk=t1, z="%z1", e="%e3", idm=id3, kd=kd3, col=col3, par=par3,
+            red=red3):
+        gen(f"{name}_sq", [(f"%{x}", t)], [idm, idm], par,
+            "    %two = arith.constant 2.0 : f32\n    %0 = math.powf %a, %two : f32\n    linalg.yield %0 : f32",
+            t, e, "%a: f32, %o: f32")
+        gen(f"{name}_s", [(f"%{name}_sq", t)], [idm, kd], red,
+            "    %0 = arith.addf %a, %o : f32\n    linalg.yield %0 : f32", tk, z, "%a: f32, %o: f32")
+        gen(f"{name}_m", [(f"%{name}_s", tk)], [idm, idm], par,
+            f"    %n = arith.constant {float(n):.1f} : f32\n    %0 = arith.divf %a, %n : f32\n    linalg.yield %0 : f32",
+            tk, e.replace("e3", "e1").replace("e4", "e4k"), "%a: f32, %o: f32")
+        gen(f"{name}_r", [(f"%{name}_m", tk)], [idm, idm], par,
+            "    %eps = arith.constant 1.0e-6 : f64\n    %ef = arith.truncf %eps : f64 to f32\n"
+            "    %0 = arith.addf %a, %ef : f32\n    %1 = math.rsqrt %0 : f32\n    linalg.yield %1 : f32",
+            tk, e.replace("e3", "e1").replace("e4", "e4k"), "%a: f32, %o: f32")
+        gen(f"{name}_xn", [(f"%{x}", t), (f"%{name}_r", tk)], [idm, kd, idm], par,
+            "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", t, e, "%a: f32, %b: f32, %o: f32")
+        gen(name, [(f"%{wt}", f"tensor<{n}xf32>"), (f"%{name}_xn", t)], [col, idm, idm], par,
+            "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", t, e, "%a: f32, %b: f32, %o: f32")
+
+    def matmul(name, a, wt):
+        w(f"  %{name}_c = tensor.collapse_shape %{a} [[0, 1], [2]] : {t3} into {t2}")
+        w(f"  %{name}_m = linalg.matmul ins(%{name}_c, %{wt} : {t2}, {tw}) outs(%z2 : {t2}) -> {t2}")
+        w(f"  %{name} = tensor.expand_shape %{name}_m [[0, 1], [2]] output_shape [1, {s}, {d}] : {t2} into {t3}")
+
+    def add(name, a, b):
+        gen(name, [(f"%{a}", t3), (f"%{b}", t3)], [id3, id3, id3], par3,
+            "    %0 = arith.addf %a, %b : f32\n    linalg.yield %0 : f32", t3, "%e3", "%a: f32, %b: f32, %o: f32")
+
+    t4 = f"tensor<1x{s}x{heads}x{hd}xf32>"
+    t4k = f"tensor<1x{s}x{heads}x1xf32>"
+    id4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+    kd4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>"
+    col4 = "affine_map<(d0, d1, d2, d3) -> (d3)>"
+    par4 = '["parallel", "parallel", "parallel", "parallel"]'
+    red4 = '["parallel", "parallel", "parallel", "reduction"]'
+    w(f"  %e4 = tensor.empty() : {t4}")
+    w(f"  %e4k = tensor.empty() : {t4k}")
+    w(f"  %z4 = linalg.fill ins(%c0 : f32) outs(%e4k : {t4k}) -> {t4k}")
+
+    def qk_norm(name, x, wt):
+        w(f"  %{name}_x = tensor.expand_shape %{x} [[0], [1], [2, 3]] output_shape [1, {s}, {heads}, {hd}] : {t3} into {t4}")
+        rms(f"{name}_y", f"{name}_x", wt, hd, t4, t4k, "%z4", "%e4", id4, kd4, col4, par4, red4)
+        w(f"  %{name} = tensor.collapse_shape %{name}_y [[0], [1], [2, 3]] : {t4} into {t3}")
+
+    # Embedding lookup.
+    gen("x", [("%ids", f"tensor<1x{s}xi64>")], ["affine_map<(d0, d1, d2) -> (d0, d1)>", id3], par3,
+        "    %k = linalg.index 2 : index\n    %r = arith.index_cast %i : i64 to index\n"
+        f"    %v = tensor.extract %table[%r, %k] : tensor<{vocab}x{d}xf32>\n    linalg.yield %v : f32",
+        t3, "%e3", "%i: i64, %o: f32")
+    ts = f"tensor<{s}x{s}xf32>"
+    w(f"  %ess = tensor.empty() : {ts}")
+    w(f"  %zss = linalg.fill ins(%c0 : f32) outs(%ess : {ts}) -> {ts}")
+    w(f"  %es = tensor.empty() : tensor<{s}x1xf32>")
+    w(f"  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<{s}x1xf32>) -> tensor<{s}x1xf32>")
+    w(f"  %ms = linalg.fill ins(%ninf : f32) outs(%es : tensor<{s}x1xf32>) -> tensor<{s}x1xf32>")
+    w(f"  %et = tensor.empty() : tensor<{d}x{s}xf32>")
+    id2 = "affine_map<(d0, d1) -> (d0, d1)>"
+    kd2 = "affine_map<(d0, d1) -> (d0, 0)>"
+    h = "x"
+    for l in range(layers):
+        rms(f"n{l}", h, f"wn{l}", d)
+        for p in "qkv":
+            matmul(f"{p}{l}", f"n{l}", f"w{p}{l}")
+        qk_norm(f"qn{l}", f"q{l}", f"wqn{l}")
+        qk_norm(f"kn{l}", f"k{l}", f"wkn{l}")
+        w(f"  %qc{l} = tensor.collapse_shape %qn{l} [[0, 1], [2]] : {t3} into {t2}")
+        w(f"  %kc{l} = tensor.collapse_shape %kn{l} [[0, 1], [2]] : {t3} into {t2}")
+        w(f"  %vc{l} = tensor.collapse_shape %v{l} [[0, 1], [2]] : {t3} into {t2}")
+        w(f"  %kt{l} = linalg.transpose ins(%kc{l} : {t2}) outs(%et : tensor<{d}x{s}xf32>) permutation = [1, 0]")
+        w(f"  %sc{l} = linalg.matmul ins(%qc{l}, %kt{l} : {t2}, tensor<{d}x{s}xf32>) outs(%zss : {ts}) -> {ts}")
+        gen(f"mx{l}", [(f"%sc{l}", ts)], [id2, kd2], '["parallel", "reduction"]',
+            "    %0 = arith.maximumf %a, %o : f32\n    linalg.yield %0 : f32", f"tensor<{s}x1xf32>", "%ms",
+            "%a: f32, %o: f32")
+        gen(f"ex{l}", [(f"%sc{l}", ts), (f"%mx{l}", f"tensor<{s}x1xf32>")], [id2, kd2, id2],
+            '["parallel", "parallel"]',
+            "    %0 = arith.subf %a, %b : f32\n    %1 = math.exp %0 : f32\n    linalg.yield %1 : f32", ts, "%ess",
+            "%a: f32, %b: f32, %o: f32")
+        gen(f"es{l}", [(f"%ex{l}", ts)], [id2, kd2], '["parallel", "reduction"]',
+            "    %0 = arith.addf %a, %o : f32\n    linalg.yield %0 : f32", f"tensor<{s}x1xf32>", "%zs",
+            "%a: f32, %o: f32")
+        gen(f"pr{l}", [(f"%ex{l}", ts), (f"%es{l}", f"tensor<{s}x1xf32>")], [id2, kd2, id2],
+            '["parallel", "parallel"]',
+            "    %0 = arith.divf %a, %b : f32\n    linalg.yield %0 : f32", ts, "%ess", "%a: f32, %b: f32, %o: f32")
+        w(f"  %atm{l} = linalg.matmul ins(%pr{l}, %vc{l} : {ts}, {t2}) outs(%z2 : {t2}) -> {t2}")
+        w(f"  %at{l} = tensor.expand_shape %atm{l} [[0, 1], [2]] output_shape [1, {s}, {d}] : {t2} into {t3}")
+        matmul(f"o{l}", f"at{l}", f"wo{l}")
+        add(f"h{l}", h, f"o{l}")
+        rms(f"m{l}", f"h{l}", f"wm{l}", d)
+        matmul(f"u{l}", f"m{l}", f"w1{l}")
+        gen(f"g{l}", [(f"%u{l}", t3)], [id3, id3], par3,
+            "    %half = arith.constant 0.5 : f32\n    %one = arith.constant 1.0 : f32\n"
+            "    %rs = arith.constant 0.70710678118654757 : f32\n    %0 = arith.mulf %a, %rs : f32\n"
+            "    %1 = math.erf %0 : f32\n    %2 = arith.addf %1, %one : f32\n    %3 = arith.mulf %a, %half : f32\n"
+            "    %4 = arith.mulf %3, %2 : f32\n    linalg.yield %4 : f32", t3, "%e3", "%a: f32, %o: f32")
+        matmul(f"dn{l}", f"g{l}", f"w2{l}")
+        add(f"r{l}", f"h{l}", f"dn{l}")
+        h = f"r{l}"
+    rms("final", h, "wf", d)
+    w(f"  return %final : {t3}")
+    w("}")
+    return "\n".join(out) + "\n"
+
+
 def main():
     kind, layers = sys.argv[1], int(sys.argv[2])
     s, d, heads = (int(a) for a in (sys.argv[3:6] if len(sys.argv) > 5 else (16, 64, 4)))
-    sys.stdout.write((linalg_model if kind == "linalg" else tosa_model)(layers, s, d, heads))
+    models = {"linalg": linalg_model, "tosa": tosa_model, "torch": torch_model}
+    sys.stdout.write(models[kind](layers, s, d, heads))
 
 
 if __name__ == "__main__":

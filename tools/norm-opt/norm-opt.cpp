@@ -13,8 +13,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "norm/InitNorm.h"
+#include "norm/Version.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -22,6 +25,10 @@
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
+  // --version: norm's own version and commit before LLVM's.
+  llvm::cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
+    os << "norm version " NORM_VERSION " (git " NORM_GIT_HASH ")\n";
+  });
   mlir::registerAllPasses();
   mlir::norm::registerNormPasses();
 

@@ -513,7 +513,7 @@ func.func @segments_pre_all_gather(%a: tensor<8x64xf32>, %b: tensor<8x2xf32>) ->
 // -----
 
 func.func @segments_optional_two(%a: tensor<8x64xf32>, %g: tensor<64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
-  // expected-error @+1 {{expects at most one operand in operand group 1 (an optional operand), got 2}}
+  // expected-error @+1 {{operand group starting at #1 requires 0 or 1 element, but found 2}}
   %0 = "norm.rms_norm"(%a, %g, %g, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 2, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
 }

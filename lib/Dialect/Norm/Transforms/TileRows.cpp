@@ -68,7 +68,8 @@ struct NormTileRowsPass final
         tileCols > kMaxTile) {
       mlir::emitError(getOperation()->getLoc())
           << "norm-tile-rows: tile-rows and tile-cols must be 1 to " << kMaxTile
-          << ", got tile-rows=" << tileRows << " tile-cols=" << tileCols;
+          << ", got tile-rows=" << static_cast<int64_t>(tileRows)
+          << " tile-cols=" << static_cast<int64_t>(tileCols);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

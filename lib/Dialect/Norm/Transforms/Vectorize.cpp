@@ -162,7 +162,7 @@ struct NormVectorizePass final
     if (vectorWidth < 1 || vectorWidth > 1024) {
       mlir::emitError(root->getLoc())
           << "norm-vectorize: vector-width must be 1 to 1024, got "
-          << vectorWidth;
+          << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
 
