@@ -18,7 +18,9 @@
 #include "norm/Dialect/Norm/Utils/NormalForm.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -123,6 +125,35 @@ Value projectedOperand(OpBuilder &b, Location loc, const Term &t,
   auto type = cast<ShapedType>(t.value.getType());
   return reshapeTo(b, loc, t.value,
                    *getProjectedShape(t.map, type, begin, end));
+}
+
+/// Runs `op`'s verifier without reporting: the message, if it fails.
+std::optional<std::string> verifyQuietly(Operation *op) {
+  std::string message;
+  LogicalResult result = success();
+  {
+    ScopedDiagnosticHandler handler(op->getContext(), [&](Diagnostic &d) {
+      if (message.empty())
+        message = d.str();
+      return success();
+    });
+    result = mlir::verify(op, /*verifyRecursively=*/false);
+  }
+  if (succeeded(result))
+    return std::nullopt;
+  return message;
+}
+
+/// Erases the ops created in `block` after `last` (null: from the start)
+/// and before `end`, latest first: a raise that was given up.
+void eraseCreated(PatternRewriter &rewriter, Block *block, Operation *last,
+                  Operation *end) {
+  SmallVector<Operation *> created;
+  for (Operation *o = last ? last->getNextNode() : &block->front();
+       o && o != end; o = o->getNextNode())
+    created.push_back(o);
+  for (Operation *o : llvm::reverse(created))
+    rewriter.eraseOp(o);
 }
 
 std::string describe(Value v) {
@@ -254,8 +285,24 @@ struct RowSum {
   AtomId leafExt;
   SmallVector<int64_t> sizes;
   SmallVector<std::pair<Value, int64_t>> sources;
-  Poly countInverse; // 1/N
+  Poly countInverse; // 1/N, exactly
 };
+
+/// The row lengths a norm of `x` may divide by: the products of its
+/// trailing static dims. A constant that is one of them rounded to its type
+/// is read as exactly 1/N (the one allowance, docs/Fuse.md "Soundness").
+SmallVector<int64_t> rowCounts(Value x) {
+  SmallVector<int64_t> counts;
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t n = 1;
+  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+    if (type.isDynamicDim(d) ||
+        llvm::MulOverflow(n, type.getDimSize(d), n))
+      break;
+    counts.push_back(n);
+  }
+  return counts;
+}
 
 RowSum makeRowSum(NormalFormBuilder &b, Value x, unsigned k) {
   auto type = cast<RankedTensorType>(x.getType());
@@ -268,17 +315,18 @@ RowSum makeRowSum(NormalFormBuilder &b, Value x, unsigned k) {
     exprs.push_back(getAffineDimExpr(r + i, ctx));
   RowSum s;
   s.leafExt = b.leaf(x, AffineMap::get(r + k, 0, exprs, ctx));
-  s.countInverse = Poly::constant(1.0);
+  Poly countInverse = Poly::constant(1);
   Value source = canonicalShapeSource(x);
   for (unsigned d = r - k; d < r; ++d) {
     s.sizes.push_back(type.getDimSize(d));
     s.sources.push_back({source, d});
     if (type.isDynamicDim(d))
-      s.countInverse =
-          b.mul(s.countInverse, Poly::atom(b.size(source, d), -1));
+      countInverse = b.mul(countInverse, Poly::atom(b.size(source, d), -1));
     else
-      s.countInverse = b.scale(s.countInverse, 1.0 / type.getDimSize(d));
+      countInverse =
+          b.scale(countInverse, Rational(1, type.getDimSize(d)));
   }
+  s.countInverse = countInverse;
   return s;
 }
 
@@ -296,6 +344,7 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
   unsigned r = xType.getRank();
   MLIRContext *ctx = root.getContext();
   NormalFormBuilder b({x});
+  b.setCounts(rowCounts(x));
   FailureOr<Poly> p = b.build(root);
   if (failed(p)) {
     why = "a step has no normal form";
@@ -329,18 +378,17 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
       continue;
     RowSum rs = makeRowSum(b, x, k);
     Poly sumSq = b.sum(Poly::atom(rs.leafExt, 2), r, rs.sizes, rs.sources);
-    Poly mean;
-    Poly var;
+    Poly sum = b.sum(Poly::atom(rs.leafExt), r, rs.sizes, rs.sources);
+    Poly mean, var;
     if (candidate.isLayer) {
-      Poly sum = b.sum(Poly::atom(rs.leafExt), r, rs.sizes, rs.sources);
       mean = b.mul(sum, rs.countInverse);
       var = b.sub(b.mul(sumSq, rs.countInverse), b.mul(mean, mean));
     } else {
       var = b.mul(sumSq, rs.countInverse);
     }
     Poly epsPoly = b.sub(u, var);
-    double eps = 0.0;
-    std::optional<Monomial> epsMono = epsPoly.singleMonomial(&eps);
+    Rational epsValue;
+    std::optional<Monomial> epsMono = epsPoly.singleMonomial(&epsValue);
     if (!epsMono || !epsMono->empty()) {
       if (epsPoly.isZero())
         why = "eps is 0 or missing under the sqrt";
@@ -351,10 +399,12 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
         why = "eps is a runtime value; norm ops take eps as an attribute";
       continue;
     }
-    if (eps <= 0.0) {
+    if (epsValue.sign() <= 0) {
       why = "eps is not positive";
       continue;
     }
+    // eps as written, should it be a rounded 1/N read as 1/N.
+    double eps = b.asWritten(epsValue).value_or(epsValue).toDouble();
     // An f32 constant: keep the decimal the frontend wrote (1e-6, not
     // 9.99999997e-07); the op rounds eps to its accumulation type anyway.
     if (static_cast<double>(static_cast<float>(eps)) == eps) {
@@ -416,37 +466,59 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
       return Term{a.value, a.map};
     };
     bool ok = true;
+    Rational gammaOffset;
     for (const auto &[mono, c] : g.terms) {
       if (mono.empty()) {
-        m.gammaOffset = c;
+        gammaOffset = c;
       } else if (std::optional<Term> leafTerm = colLeaf(mono);
-                 leafTerm && std::abs(c - 1.0) < 1e-6 && !m.gamma) {
+                 leafTerm && c == Rational(1) && !m.gamma) {
         m.gamma = leafTerm;
       } else {
         ok = false;
       }
     }
-    if (!m.gamma && std::abs(m.gammaOffset - 1.0) < 1e-6)
-      m.gammaOffset = 0.0;
+    // Exactly 1 without γ (0.9999995 is not 1).
+    if (!m.gamma && gammaOffset == Rational(1))
+      gammaOffset = Rational(0);
     else if (!m.gamma)
       ok = false;
     if (!ok) {
       why = "the weight is not γ, γ + offset or 1";
       continue;
     }
+    m.gammaOffset = gammaOffset.toDouble();
     if (!rest.isZero()) {
-      double c;
+      Rational c;
       std::optional<Monomial> mono = rest.singleMonomial(&c);
-      if (!mono || std::abs(c - 1.0) > 1e-6 || !(m.beta = colLeaf(*mono))) {
+      if (!mono || c != Rational(1) || !(m.beta = colLeaf(*mono))) {
         why = "the bias is not a per-column tensor";
         continue;
       }
     }
 
-    // Rounding: x̂ narrowed to x's type before the weight multiply.
-    for (const auto &[input, type] : b.getTruncs())
-      if (m.gamma && type == xType.getElementType() && b.equal(input, xhat))
+    // Rounding: the op models two narrowing casts, y rounded to its type at
+    // the end, and x̂ rounded to x's type before the weight multiply
+    // (`rounding = before_gamma`). Any other (x̂ or y rounded through f16
+    // and back in an f32 norm, a statistic narrowed) changes the numbers
+    // in a way the op does not reproduce.
+    bool otherTrunc = false;
+    for (const auto &[input, type] : b.getTruncs()) {
+      if (type == rootType.getElementType() && b.equal(input, *p))
+        continue;
+      if (m.gamma && type == xType.getElementType() && b.equal(input, xhat)) {
         m.rounding = RoundingMode::BeforeGamma;
+        continue;
+      }
+      std::string typeName;
+      llvm::raw_string_ostream os(typeName);
+      os << type;
+      why = "a narrowing cast to " + typeName +
+            " is not a rounding the op models (y to its type, or x̂ to x's "
+            "type before γ)";
+      otherTrunc = true;
+    }
+    if (otherTrunc)
+      continue;
 
     // Intermediates used outside: only rstd and mean can be returned.
     Poly rstdPoly = Poly::atom(R, -1);
@@ -631,6 +703,10 @@ std::optional<std::pair<Value, Value>> matchResidualAdd(Value h) {
   Value b = tensorOf(s.operands[1], type.getShape());
   if (!a || !b || a.getType() != type || b.getType() != type)
     return std::nullopt;
+  // The residual is read with h's shape: a and b must provably have it at
+  // run time (a tosa.add of two ?x64 tensors may broadcast either).
+  if (!provablySameShape(a, h) || !provablySameShape(b, h))
+    return std::nullopt;
   // Only what the add reads: every op between h and a, b is an elementwise
   // read of them (no other inputs).
   NormalFormBuilder builder({a, b});
@@ -800,7 +876,20 @@ std::pair<Monomial, Monomial> splitBy(const NormalFormBuilder &b,
   return {in, out};
 }
 
-Poly monomialPoly(const Monomial &m, double c = 1.0) {
+/// Whether the only narrowing casts met are the rounding of the root itself
+/// to its type (the op computes in f32 and rounds once at the end).
+bool onlyFinalRounding(const NormalFormBuilder &b, const Poly &p,
+                       Type rootElementType, std::string &why) {
+  for (const auto &[input, type] : b.getTruncs())
+    if (type != rootElementType || !b.equal(input, p)) {
+      why = "a narrowing cast inside the gradient is not a rounding the op "
+            "models";
+      return false;
+    }
+  return true;
+}
+
+Poly monomialPoly(const Monomial &m, Rational c = Rational(1)) {
   Poly p;
   p.terms[m] = c;
   return p;
@@ -833,7 +922,8 @@ FailureOr<GradMatch> matchWeightGrad(Value root, Value dy, Value x,
   unsigned rho = rootType.getRank(), r = xType.getRank();
   NormalFormBuilder b({dy, x});
   FailureOr<Poly> p = b.build(root);
-  if (failed(p))
+  if (failed(p) ||
+      !onlyFinalRounding(b, *p, rootType.getElementType(), why))
     return failure();
   // P = Σ_rows(...): one Σ atom (rms; dbeta) or two (layer dgamma).
   GradMatch m;
@@ -948,6 +1038,7 @@ FailureOr<GradMatch> matchDx(Value root, Value dy, Value x, bool isLayer,
   MLIRContext *ctx = root.getContext();
   unsigned r = xType.getRank();
   NormalFormBuilder b({dy, x});
+  b.setCounts(rowCounts(x));
   FailureOr<Poly> p = b.build(root);
   if (failed(p))
     return failure();
@@ -994,10 +1085,12 @@ FailureOr<GradMatch> matchDx(Value root, Value dy, Value x, bool isLayer,
   for (unsigned d = 0; d < r; ++d)
     toExt.push_back(d < r - k ? d : r + (d - (r - k)));
   Poly gExt = b.remap(g, toExt, r + k);
+  if (!onlyFinalRounding(b, *p, rootType.getElementType(), why))
+    return failure();
+  Poly gFull = b.mul(Poly::atom(DY), g);
   auto rowMean = [&](const Poly &inner) {
     return b.mul(b.sum(inner, r, rs.sizes, rs.sources), rs.countInverse);
   };
-  Poly gFull = b.mul(Poly::atom(DY), g);
   Poly gExtFull = b.mul(Poly::atom(DYe), gExt);
   SmallVector<Poly> means;
   if (isLayer) {
@@ -1043,14 +1136,15 @@ FailureOr<GradMatch> matchDx(Value root, Value dy, Value x, bool isLayer,
       m.mean = *meanValue;
     // g = dy · (γ + offset).
     bool ok = true;
+    Rational gammaOffset;
     for (const auto &[mono, c] : g.terms) {
       if (mono.empty()) {
-        m.gammaOffset = c;
+        gammaOffset = c;
         continue;
       }
       const Atom &a = b.getAtom(mono[0].first);
-      if (mono.size() != 1 || mono[0].second != 1 ||
-          std::abs(c - 1.0) > 1e-6 || a.kind != AtomKind::Leaf ||
+      if (mono.size() != 1 || mono[0].second != 1 || c != Rational(1) ||
+          a.kind != AtomKind::Leaf ||
           !getProjectedShape(a.map, cast<ShapedType>(a.value.getType()),
                              r - k, r) || m.gamma) {
         ok = false;
@@ -1058,14 +1152,15 @@ FailureOr<GradMatch> matchDx(Value root, Value dy, Value x, bool isLayer,
       }
       m.gamma = Term{a.value, a.map};
     }
-    if (!m.gamma && std::abs(m.gammaOffset - 1.0) < 1e-6)
-      m.gammaOffset = 0.0;
+    if (!m.gamma && gammaOffset == Rational(1))
+      gammaOffset = Rational(0);
     else if (!m.gamma)
       ok = false;
     if (!ok) {
       why = "the weight of dy is not γ, γ + offset or 1";
       return failure();
     }
+    m.gammaOffset = gammaOffset.toDouble();
     return m;
   }
   why = "not rstd · (g − mean(g) − x̂ · mean(g · x̂))";
@@ -1127,6 +1222,8 @@ struct RaiseNormGradient final : RewritePattern {
     rewriter.setInsertionPoint(op);
     bool changed = false;
     for (auto &[result, m] : matches) {
+      // What this raise creates goes after `last`: erased if it is given up.
+      Operation *last = op->getPrevNode();
       // dbeta: x and the statistics of a dx/dgamma of the same dy.
       Value x = m.x, rstd, mean;
       bool isLayer = m.isLayer;
@@ -1193,6 +1290,15 @@ struct RaiseNormGradient final : RewritePattern {
         if (rootType.getElementType() != rewriter.getF32Type())
           value = arith::TruncFOp::create(rewriter, loc, rootType, value);
       }
+      // Never emit invalid IR: an op its own verifier rejects (a dbeta over
+      // other rows than the gradient it joins) is not raised.
+      if (std::optional<std::string> error = verifyQuietly(gradOp)) {
+        eraseCreated(rewriter, op->getBlock(), last, op);
+        if (report)
+          op->emitRemark() << "not raised: the gradient op would not verify: "
+                           << *error;
+        continue;
+      }
       if (report)
         gradOp->emitRemark() << "raised "
                              << (m.kind == GradKind::Dx       ? "dx"
@@ -1244,11 +1350,60 @@ struct MergeNormGradients final : OpRewritePattern<OpTy> {
            op.getGammaOffset() != other.getGammaOffset()))
         continue;
       OpTy withGamma = op.getGamma() ? op : other;
-      // Build the merged op where the later one is.
-      rewriter.setInsertionPoint(other);
       Value dx = op.getDx() ? op.getDx() : other.getDx();
       Value dgamma = op.getDgamma() ? op.getDgamma() : other.getDgamma();
       Value dbeta = op.getDbeta() ? op.getDbeta() : other.getDbeta();
+      // The merged op must be where all its operands dominate it and it
+      // dominates every use of both ops' results: where the later one is,
+      // unless a result of the earlier one is used in between (dx added to
+      // a residual gradient before dgamma is computed); then where the
+      // earlier one is, with the later one's inits (tensor.empty) made
+      // there. Otherwise the two ops stay.
+      DominanceInfo dom;
+      SmallVector<Value> operands{op.getDy(), op.getX(), withGamma.getGamma()};
+      llvm::append_range(operands, stats(op));
+      auto usesAfter = [&](Operation *point) {
+        for (OpTy old : {op, other})
+          for (Operation *user : old->getUsers())
+            if (user != op.getOperation() && user != other.getOperation() &&
+                !dom.properlyDominates(point, user))
+              return false;
+        return true;
+      };
+      auto dominatesAll = [&](ArrayRef<Value> values, Operation *point) {
+        return llvm::all_of(values, [&](Value v) {
+          return !v || dom.properlyDominates(v, point);
+        });
+      };
+      Operation *point = nullptr;
+      if (usesAfter(other) && dominatesAll(operands, other) &&
+          dominatesAll({dx, dgamma, dbeta}, other)) {
+        point = other;
+      } else if (usesAfter(op) && dominatesAll(operands, op)) {
+        // Inits: op's dominate it; the later one's must be empties whose
+        // sizes do.
+        bool ok = true;
+        for (Value v : {dx, dgamma, dbeta}) {
+          if (!v || dom.properlyDominates(v, op))
+            continue;
+          auto empty = v.getDefiningOp<tensor::EmptyOp>();
+          ok &= empty && dominatesAll(llvm::to_vector(empty->getOperands()), op);
+        }
+        if (ok)
+          point = op;
+      }
+      if (!point)
+        continue;
+      rewriter.setInsertionPoint(point);
+      auto initAt = [&](Value v) -> Value {
+        if (!v || point == other.getOperation() || dom.properlyDominates(v, op))
+          return v;
+        return rewriter.clone(*v.getDefiningOp())->getResult(0);
+      };
+      Value oldDx = dx, oldDgamma = dgamma, oldDbeta = dbeta;
+      dx = initAt(dx);
+      dgamma = initAt(dgamma);
+      dbeta = initAt(dbeta);
       SmallVector<Type> types;
       for (Value v : {dx, dgamma, dbeta})
         if (v)
@@ -1270,13 +1425,15 @@ struct MergeNormGradients final : OpRewritePattern<OpTy> {
       auto resultFor = [&](OpTy old) {
         SmallVector<Value> values;
         unsigned next = 0;
-        for (Value v : {dx, dgamma, dbeta}) {
+        for (auto [v, before] :
+             {std::pair(dx, oldDx), std::pair(dgamma, oldDgamma),
+              std::pair(dbeta, oldDbeta)}) {
           if (!v)
             continue;
           Value oldInit = v == dx ? old.getDx()
                           : v == dgamma ? old.getDgamma()
                                         : old.getDbeta();
-          if (oldInit == v)
+          if (oldInit == before)
             values.push_back(merged->getResult(next));
           ++next;
         }

@@ -20,9 +20,135 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::norm;
+
+//===----------------------------------------------------------------------===//
+// Exact rationals
+//===----------------------------------------------------------------------===//
+
+static llvm::DynamicAPInt pow2(unsigned k) {
+  llvm::DynamicAPInt r(1);
+  for (; k >= 62; k -= 62)
+    r *= int64_t(1) << 62;
+  return r * (int64_t(1) << k);
+}
+
+static bool fitsInt64(const llvm::DynamicAPInt &v) {
+  return v >= std::numeric_limits<int64_t>::min() &&
+         v <= std::numeric_limits<int64_t>::max();
+}
+
+Rational::Rational(int64_t n, int64_t d) : num(n), den(d) { normalize(); }
+
+Rational::Rational(llvm::DynamicAPInt n, llvm::DynamicAPInt d)
+    : num(std::move(n)), den(std::move(d)) {
+  normalize();
+}
+
+void Rational::normalize() {
+  assert(den != 0 && "rational with a zero denominator");
+  if (den < 0) {
+    num = -num;
+    den = -den;
+  }
+  llvm::DynamicAPInt g = gcd(abs(num), den);
+  if (g != 1) {
+    num /= g;
+    den /= g;
+  }
+}
+
+std::optional<Rational> Rational::fromDouble(double d) {
+  if (!std::isfinite(d))
+    return std::nullopt;
+  if (d == 0.0)
+    return Rational(0);
+  int e;
+  double f = std::frexp(d, &e); // d = f · 2^e, 0.5 <= |f| < 1.
+  auto m = static_cast<int64_t>(std::ldexp(f, 53));
+  e -= 53;
+  while (e < 0 && m % 2 == 0) {
+    m /= 2;
+    ++e;
+  }
+  if (e >= 0)
+    return Rational(llvm::DynamicAPInt(m) * pow2(e), llvm::DynamicAPInt(1));
+  return Rational(llvm::DynamicAPInt(m), pow2(-e));
+}
+
+std::optional<Rational> Rational::fromAPFloat(const APFloat &f) {
+  APFloat d = f;
+  bool losesInfo = false;
+  d.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+  if (losesInfo)
+    return std::nullopt;
+  return fromDouble(d.convertToDouble());
+}
+
+double Rational::toDouble() const {
+  if (fitsInt64(num) && fitsInt64(den)) {
+    auto n = static_cast<int64_t>(num), d = static_cast<int64_t>(den);
+    // A double (every constant of the IR): exact.
+    if ((d & (d - 1)) == 0 && std::abs(n) < (int64_t(1) << 53))
+      return std::ldexp(static_cast<double>(n), -llvm::countr_zero(
+                                                    static_cast<uint64_t>(d)));
+    return static_cast<double>(n) / static_cast<double>(d);
+  }
+  auto approx = [](const llvm::DynamicAPInt &v) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    v.print(os);
+    return std::strtod(text.c_str(), nullptr);
+  };
+  return approx(num) / approx(den);
+}
+
+std::optional<Rational> Rational::sqrt() const {
+  if (num < 0 || !fitsInt64(num) || !fitsInt64(den))
+    return std::nullopt;
+  auto isqrt = [](int64_t v) -> std::optional<int64_t> {
+    auto r = static_cast<int64_t>(std::sqrt(static_cast<double>(v)));
+    for (int64_t c = std::max<int64_t>(0, r - 2); c <= r + 2; ++c)
+      if (c * c == v)
+        return c;
+    return std::nullopt;
+  };
+  std::optional<int64_t> n = isqrt(static_cast<int64_t>(num));
+  std::optional<int64_t> d = isqrt(static_cast<int64_t>(den));
+  if (!n || !d)
+    return std::nullopt;
+  return Rational(*n, *d);
+}
+
+std::string Rational::str() const {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  num.print(os);
+  os << "/";
+  den.print(os);
+  return text;
+}
+
+Rational mlir::norm::operator+(const Rational &a, const Rational &b) {
+  if (a.den == b.den)
+    return Rational(a.num + b.num, a.den);
+  return Rational(a.num * b.den + b.num * a.den, a.den * b.den);
+}
+
+Rational mlir::norm::operator-(const Rational &a, const Rational &b) {
+  return a + (-b);
+}
+
+Rational mlir::norm::operator*(const Rational &a, const Rational &b) {
+  return Rational(a.num * b.num, a.den * b.den);
+}
+
+Rational mlir::norm::operator/(const Rational &a, const Rational &b) {
+  return Rational(a.num * b.den, a.den * b.num);
+}
 
 //===----------------------------------------------------------------------===//
 // Reading one op as one step
@@ -59,6 +185,29 @@ std::optional<double> getSplatFloat(Value value) {
   return std::nullopt;
 }
 
+/// A splat float constant, exactly, with its element type.
+std::optional<std::pair<Rational, Type>> getSplatConstant(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  std::optional<APFloat> f;
+  Type type;
+  if (auto fa = dyn_cast<FloatAttr>(attr)) {
+    f = fa.getValue();
+    type = fa.getType();
+  } else if (auto splat = dyn_cast<SplatElementsAttr>(attr);
+             splat && isa<FloatType>(splat.getElementType())) {
+    f = splat.getSplatValue<APFloat>();
+    type = splat.getElementType();
+  }
+  if (!f)
+    return std::nullopt;
+  std::optional<Rational> r = Rational::fromAPFloat(*f);
+  if (!r)
+    return std::nullopt;
+  return std::make_pair(*r, type);
+}
+
 bool isZeroInit(Value value) {
   if (std::optional<double> c = getSplatFloat(value))
     return *c == 0.0;
@@ -72,9 +221,15 @@ bool isZeroInit(Value value) {
 bool isUnit(int64_t size) { return size == 1; }
 
 /// The map of a reshape's input from the map of its result, when the
-/// reshape only inserts or drops unit dims.
-std::optional<AffineMap> reshapeMap(ShapedType input, ShapedType result,
-                                    AffineMap map) {
+/// reshape provably only inserts or drops unit dims: the non-unit dims of
+/// input and result, in order, have the same sizes. A dynamic dim is a
+/// non-unit dim of unknown size; it matches only a dynamic dim at the same
+/// place, and only if it is the one dynamic dim on each side (the element
+/// counts are equal, so the static ones fix it), or the reshape is an
+/// expand/collapse whose reassociation group holds it alone. Anything else
+/// (4x6 to 6x4, ?x? to ?x?) changes the rows: not an index-map change.
+std::optional<AffineMap> reshapeMap(Operation *op, ShapedType input,
+                                    ShapedType result, AffineMap map) {
   if (!input.hasRank() || !result.hasRank())
     return std::nullopt;
   SmallVector<unsigned> inDims, outDims;
@@ -86,14 +241,40 @@ std::optional<AffineMap> reshapeMap(ShapedType input, ShapedType result,
       outDims.push_back(i);
   if (inDims.size() != outDims.size())
     return std::nullopt;
-  MLIRContext *ctx = map.getContext();
-  SmallVector<AffineExpr> exprs(input.getRank(),
-                                getAffineConstantExpr(0, ctx));
+  unsigned numDynamic = 0;
   for (auto [i, o] : llvm::zip(inDims, outDims)) {
     if (input.getDimSize(i) != result.getDimSize(o))
       return std::nullopt;
-    exprs[i] = map.getResult(o);
+    if (input.isDynamicDim(i))
+      ++numDynamic;
   }
+  if (numDynamic > 1) {
+    // Only expand/collapse say which dims a dynamic size goes to: each
+    // dynamic dim must be alone (with unit dims) in its group.
+    SmallVector<ReassociationIndices> groups;
+    ShapedType expanded = input;
+    if (auto e = dyn_cast<tensor::ExpandShapeOp>(op)) {
+      groups = e.getReassociationIndices();
+      expanded = result;
+    } else if (auto c = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      groups = c.getReassociationIndices();
+    } else {
+      return std::nullopt;
+    }
+    for (const ReassociationIndices &group : groups) {
+      unsigned nonUnit = 0;
+      for (int64_t d : group)
+        if (!isUnit(expanded.getDimSize(d)))
+          ++nonUnit;
+      if (nonUnit > 1)
+        return std::nullopt;
+    }
+  }
+  MLIRContext *ctx = map.getContext();
+  SmallVector<AffineExpr> exprs(input.getRank(),
+                                getAffineConstantExpr(0, ctx));
+  for (auto [i, o] : llvm::zip(inDims, outDims))
+    exprs[i] = map.getResult(o);
   return AffineMap::get(map.getNumDims(), 0, exprs, ctx);
 }
 
@@ -110,32 +291,102 @@ AffineMap tosaOperandMap(Value operand, ShapedType result, AffineMap map) {
   return AffineMap::get(map.getNumDims(), 0, exprs, map.getContext());
 }
 
-/// Integer-valued scalars: a constant or the size of a tensor dim.
-std::optional<Step> viewCount(Value value, Operation *op) {
+/// An integer constant's value as an APInt (index as 64 bits).
+std::optional<APInt> getSplatInt(Value value) {
+  Attribute attr;
+  if (!matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  auto widen = [](APInt v, Type t) {
+    return t.isIndex() ? v.sextOrTrunc(64) : v;
+  };
+  if (auto i = dyn_cast<IntegerAttr>(attr))
+    return widen(i.getValue(), i.getType());
+  if (auto splat = dyn_cast<SplatElementsAttr>(attr);
+      splat && isa<IntegerType, IndexType>(splat.getElementType()))
+    return widen(splat.getSplatValue<APInt>(), splat.getElementType());
+  return std::nullopt;
+}
+
+unsigned intWidth(Type type) {
+  type = getElementTypeOrSelf(type);
+  return type.isIndex() ? 64 : type.getIntOrFloatBitWidth();
+}
+
+/// `toFloat` (sitofp or uitofp) of an integer that is a constant or the
+/// size of a tensor dim, through integer casts. Each cast is applied with
+/// its own semantics: a constant is folded exactly (trunci wraps, extui
+/// zero-extends, the final conversion rounds to the float type); a size
+/// (non-negative, below 2^63) only passes casts that keep it exact: to 64
+/// bits or more.
+std::optional<Step> viewCount(Operation *toFloat) {
+  SmallVector<Operation *> casts;
+  Value value = toFloat->getOperand(0);
   while (Operation *def = value.getDefiningOp()) {
-    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
-            arith::ExtUIOp, arith::TruncIOp>(def)) {
-      value = def->getOperand(0);
-      continue;
-    }
-    break;
+    if (!isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+             arith::ExtUIOp, arith::TruncIOp>(def))
+      break;
+    casts.push_back(def);
+    value = def->getOperand(0);
   }
-  if (std::optional<double> c = getSplatFloat(value)) {
+  auto floatType = dyn_cast<FloatType>(
+      getElementTypeOrSelf(toFloat->getResult(0).getType()));
+  if (!floatType)
+    return std::nullopt;
+  bool isUnsigned = isa<arith::UIToFPOp>(toFloat);
+  if (std::optional<APInt> c = getSplatInt(value)) {
+    APInt v = *c;
+    for (Operation *cast : llvm::reverse(casts)) {
+      unsigned w = intWidth(cast->getResult(0).getType());
+      if (isa<arith::TruncIOp>(cast))
+        v = v.trunc(w);
+      else if (isa<arith::ExtUIOp, arith::IndexCastUIOp>(cast))
+        v = v.zextOrTrunc(w);
+      else
+        v = v.sextOrTrunc(w);
+    }
+    APFloat f(floatType.getFloatSemantics());
+    f.convertFromAPInt(v, /*IsSigned=*/!isUnsigned,
+                       APFloat::rmNearestTiesToEven);
+    std::optional<Rational> r = Rational::fromAPFloat(f);
+    if (!r)
+      return std::nullopt;
     Step s;
     s.kind = StepKind::Const;
-    s.constant = *c;
-    s.op = op;
+    s.value = *r;
+    s.type = floatType;
+    s.op = toFloat;
     return s;
   }
   if (auto dim = value.getDefiningOp<tensor::DimOp>()) {
     std::optional<int64_t> index = dim.getConstantIndex();
     if (!index)
       return std::nullopt;
+    for (Operation *cast : casts)
+      if (intWidth(cast->getResult(0).getType()) < 64)
+        return std::nullopt;
+    // The float conversion of a size is exact below 2^(mantissa bits);
+    // above that the frontend's count is rounded and the op's is not.
+    auto type = dyn_cast<ShapedType>(dim.getSource().getType());
+    if (type && type.hasRank() && *index < type.getRank() &&
+        !type.isDynamicDim(*index)) {
+      // A static size: the constant it is.
+      APFloat f(floatType.getFloatSemantics());
+      f.convertFromAPInt(APInt(64, type.getDimSize(*index)), false,
+                         APFloat::rmNearestTiesToEven);
+      Step s;
+      s.kind = StepKind::Const;
+      s.value = *Rational::fromAPFloat(f);
+      s.type = floatType;
+      s.op = toFloat;
+      return s;
+    }
+    if (APFloat::semanticsPrecision(floatType.getFloatSemantics()) < 24)
+      return std::nullopt; // f16/bf16 cannot hold a row length exactly.
     Step s;
     s.kind = StepKind::Size;
     s.sizeOf = canonicalShapeSource(dim.getSource());
     s.dim = *index;
-    s.op = op;
+    s.op = toFloat;
     return s;
   }
   return std::nullopt;
@@ -230,36 +481,110 @@ Step viewLinalg(linalg::LinalgOp linalgOp, OpResult result,
 
 } // namespace
 
+/// Whether `operand` of `def` provably has the shape of its result `value`
+/// at run time. Only ops listed here preserve shapes: elementwise ops
+/// (arith/math on tensors, whose operands must all have one shape), linalg
+/// ops whose maps are all identities, tensor.cast, tosa ops with
+/// SameOperandsAndResultShape, and tosa's broadcasting elementwise ops when
+/// each dim of the operand is static and equal to the result's or every
+/// other operand is 1 there. Not a transpose, a slice, a reshape, nor any
+/// op whose types merely print alike: `?` proves nothing.
+static bool operandHasResultShape(Operation *def, Value operand,
+                                  Value value) {
+  auto type = dyn_cast<ShapedType>(value.getType());
+  if (!type || !type.hasRank())
+    return false;
+  auto sameRank = [&](Value v) {
+    auto t = dyn_cast<ShapedType>(v.getType());
+    return t && t.hasRank() && t.getRank() == type.getRank();
+  };
+  if (!sameRank(operand))
+    return false;
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(def)) {
+    if (!linalgOp.hasPureTensorSemantics() ||
+        linalgOp.getNumReductionLoops() != 0 ||
+        !llvm::all_of(linalgOp.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); }))
+      return false;
+    return llvm::any_of(linalgOp->getOpOperands(), [&](OpOperand &o) {
+      return o.get() == operand;
+    });
+  }
+  if (isa<tensor::CastOp>(def))
+    return true;
+  if (def->getDialect() && def->getDialect()->getNamespace() == "tosa") {
+    if (def->hasTrait<OpTrait::SameOperandsAndResultShape>())
+      return true;
+    if (!def->hasTrait<OpTrait::ResultsBroadcastableShape>())
+      return false;
+    auto t = cast<ShapedType>(operand.getType());
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!t.isDynamicDim(d) && !type.isDynamicDim(d) &&
+          t.getDimSize(d) == type.getDimSize(d))
+        continue;
+      // The result is this operand's size if every other operand is 1.
+      // (Operands of another rank, tosa.mul's shift, do not broadcast.)
+      bool proven = llvm::all_of(def->getOperands(), [&](Value other) {
+        if (other == operand || !sameRank(other))
+          return true;
+        return cast<ShapedType>(other.getType()).getDimSize(d) == 1;
+      });
+      if (!proven)
+        return false;
+    }
+    return true;
+  }
+  return def->hasTrait<OpTrait::Elementwise>();
+}
+
 Value mlir::norm::canonicalShapeSource(Value value) {
   for (unsigned guard = 0; guard < 64; ++guard) {
     Operation *def = value.getDefiningOp();
-    if (!def || def->getNumOperands() == 0)
+    if (!def || def->getNumOperands() == 0 || def->getNumResults() != 1)
       return value;
-    auto type = dyn_cast<ShapedType>(value.getType());
     Value next;
-    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(def)) {
-      if (linalgOp.getNumReductionLoops() == 0 &&
-          linalgOp.getNumDpsInputs() > 0 &&
-          llvm::all_of(linalgOp.getIndexingMapsArray(),
-                       [](AffineMap m) { return m.isIdentity(); }))
-        next = linalgOp.getDpsInputOperand(0)->get();
-    } else if (def->hasTrait<OpTrait::Elementwise>() ||
-               isa<tosa::CastOp>(def) ||
-               def->getDialect()->getNamespace() == "tosa") {
-      for (Value operand : def->getOperands())
-        if (operand.getType() == type ||
-            (isa<ShapedType>(operand.getType()) && type &&
-             cast<ShapedType>(operand.getType()).getShape() ==
-                 type.getShape())) {
-          next = operand;
-          break;
-        }
-    }
+    for (Value operand : def->getOperands())
+      if (operandHasResultShape(def, operand, value)) {
+        next = operand;
+        break;
+      }
     if (!next)
       return value;
     value = next;
   }
   return value;
+}
+
+/// Whether `from` reaches `to` through operands that have their result's
+/// shape (a bounded walk).
+static bool reachesThroughShape(Value from, Value to) {
+  SmallVector<Value> stack{from};
+  llvm::SmallPtrSet<void *, 16> seen;
+  for (unsigned budget = 64; !stack.empty() && budget; --budget) {
+    Value v = stack.pop_back_val();
+    if (v == to)
+      return true;
+    if (!seen.insert(v.getAsOpaquePointer()).second)
+      continue;
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getNumResults() != 1)
+      continue;
+    for (Value operand : def->getOperands())
+      if (operandHasResultShape(def, operand, v))
+        stack.push_back(operand);
+  }
+  return false;
+}
+
+bool mlir::norm::provablySameShape(Value a, Value b) {
+  auto ta = dyn_cast<ShapedType>(a.getType());
+  auto tb = dyn_cast<ShapedType>(b.getType());
+  if (!ta || !tb || !ta.hasRank() || !tb.hasRank())
+    return false;
+  if (ta.hasStaticShape() && tb.hasStaticShape())
+    return ta.getShape() == tb.getShape();
+  return a == b || reachesThroughShape(a, b) || reachesThroughShape(b, a) ||
+         canonicalShapeSource(a) == canonicalShapeSource(b);
 }
 
 Step mlir::norm::viewStep(const Term &term) {
@@ -278,13 +603,16 @@ Step mlir::norm::viewStep(const Term &term) {
   }
 
   Operation *op = v.getDefiningOp();
-  if (std::optional<double> c = getSplatFloat(v)) {
+  if (std::optional<std::pair<Rational, Type>> c = getSplatConstant(v)) {
     Step s;
     s.kind = StepKind::Const;
-    s.constant = *c;
+    s.value = c->first;
+    s.type = c->second;
     s.op = op;
     return s;
   }
+  if (!op)
+    return leafStep();
   auto same = [&](unsigned i) { return Term{op->getOperand(i), map}; };
   auto resultType = dyn_cast<ShapedType>(v.getType());
 
@@ -334,7 +662,7 @@ Step mlir::norm::viewStep(const Term &term) {
                         trunc.getType());
       })
       .Case<arith::SIToFPOp, arith::UIToFPOp>([&](Operation *) {
-        std::optional<Step> s = viewCount(op->getOperand(0), op);
+        std::optional<Step> s = viewCount(op);
         return s ? *s : leafStep();
       })
       .Case([&](tensor::CastOp) {
@@ -343,7 +671,7 @@ Step mlir::norm::viewStep(const Term &term) {
       .Case<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tosa::ReshapeOp,
             tensor::ReshapeOp>([&](Operation *) {
         std::optional<AffineMap> m =
-            reshapeMap(cast<ShapedType>(op->getOperand(0).getType()),
+            reshapeMap(op, cast<ShapedType>(op->getOperand(0).getType()),
                        resultType, map);
         if (!m)
           return leafStep();
@@ -414,20 +742,20 @@ Step mlir::norm::viewStep(const Term &term) {
 // Polynomials
 //===----------------------------------------------------------------------===//
 
-Poly Poly::constant(double c) {
+Poly Poly::constant(const Rational &c) {
   Poly p;
-  if (c != 0.0)
+  if (!c.isZero())
     p.terms[{}] = c;
   return p;
 }
 
 Poly Poly::atom(AtomId id, int power) {
   Poly p;
-  p.terms[{{id, power}}] = 1.0;
+  p.terms[{{id, power}}] = Rational(1);
   return p;
 }
 
-std::optional<Monomial> Poly::singleMonomial(double *coeff) const {
+std::optional<Monomial> Poly::singleMonomial(Rational *coeff) const {
   if (terms.size() != 1)
     return std::nullopt;
   if (coeff)
@@ -449,14 +777,13 @@ static uint64_t lowMask(unsigned n) {
   return n >= 64 ? ~uint64_t(0) : (uint64_t(1) << n) - 1;
 }
 
+/// Structural and exact: atom ids, powers and the exact coefficient.
 std::string NormalFormBuilder::key(const Poly &p) const {
   std::string s;
-  char buffer[32];
   for (const auto &[mono, c] : p.terms) {
     for (auto [id, power] : mono)
       s += "a" + std::to_string(id) + "^" + std::to_string(power) + "*";
-    std::snprintf(buffer, sizeof(buffer), "%.5e;", c);
-    s += buffer;
+    s += c.str() + ";";
   }
   return s;
 }
@@ -526,37 +853,37 @@ uint64_t NormalFormBuilder::deps(const Poly &p) const {
 Poly NormalFormBuilder::add(const Poly &a, const Poly &b) {
   Poly r = a;
   for (const auto &[mono, c] : b.terms) {
-    double &slot = r.terms[mono];
+    Rational &slot = r.terms[mono];
     slot += c;
-    // Cancellation: drop terms that vanish relative to their parts.
-    if (std::abs(slot) <= 1e-9 * std::abs(c))
+    // Cancellation is exact.
+    if (slot.isZero())
       r.terms.erase(mono);
   }
   return r;
 }
 
-Poly NormalFormBuilder::scale(const Poly &a, double c) {
-  if (c == 0.0)
+Poly NormalFormBuilder::scale(const Poly &a, const Rational &c) {
+  if (c.isZero())
     return Poly();
   Poly r = a;
   for (auto &[mono, coeff] : r.terms)
-    coeff *= c;
+    coeff = coeff * c;
   return r;
 }
 
 Poly NormalFormBuilder::sub(const Poly &a, const Poly &b) {
-  return add(a, scale(b, -1.0));
+  return add(a, scale(b, Rational(-1)));
 }
 
 Poly NormalFormBuilder::mulMonomial(const Monomial &a, const Monomial &b,
-                                    double c) {
+                                    const Rational &c) {
   std::map<AtomId, int> powers;
   for (auto [id, p] : a)
     powers[id] += p;
   for (auto [id, p] : b)
     powers[id] += p;
   Monomial mono;
-  Poly extra = Poly::constant(1.0);
+  Poly extra = Poly::constant(1);
   for (auto [id, p] : powers) {
     if (p == 0)
       continue;
@@ -581,15 +908,12 @@ Poly NormalFormBuilder::mulMonomial(const Monomial &a, const Monomial &b,
 Poly NormalFormBuilder::mul(const Poly &a, const Poly &b) {
   // Accumulate in place: products of long sums stay linear in their size.
   Poly r;
-  std::map<Monomial, double> largest;
   for (const auto &[ma, ca] : a.terms)
     for (const auto &[mb, cb] : b.terms)
-      for (const auto &[m, c] : mulMonomial(ma, mb, ca * cb).terms) {
+      for (const auto &[m, c] : mulMonomial(ma, mb, ca * cb).terms)
         r.terms[m] += c;
-        largest[m] = std::max(largest[m], std::abs(c));
-      }
   for (auto it = r.terms.begin(); it != r.terms.end();) {
-    if (std::abs(it->second) <= 1e-9 * largest[it->first])
+    if (it->second.isZero())
       it = r.terms.erase(it);
     else
       ++it;
@@ -597,15 +921,46 @@ Poly NormalFormBuilder::mul(const Poly &a, const Poly &b) {
   return r;
 }
 
+bool NormalFormBuilder::isNonNegative(AtomId id) const {
+  const Atom &a = atoms[id];
+  switch (a.kind) {
+  case AtomKind::Sqrt:
+  case AtomKind::Size:
+    return true;
+  case AtomKind::Sum:
+    return isNonNegative(a.inner);
+  case AtomKind::Leaf:
+    return false;
+  }
+  llvm_unreachable("atom kind");
+}
+
+bool NormalFormBuilder::isNonNegative(const Poly &p) const {
+  return llvm::all_of(p.terms, [&](const auto &term) {
+    return term.second.sign() > 0 &&
+           llvm::all_of(term.first, [&](auto e) {
+             return e.second % 2 == 0 || isNonNegative(e.first);
+           });
+  });
+}
+
 Poly NormalFormBuilder::sqrt(const Poly &a, unsigned numDims) {
-  double c;
+  // sqrt(c · Π a_i^(2 k_i)) = sqrt(c) · Π a_i^k_i only where that product
+  // is >= 0: every a_i with an odd k_i known non-negative (sqrt(w·w) is
+  // |w|, not w), and sqrt(c) exact.
+  Rational c;
   if (std::optional<Monomial> mono = a.singleMonomial(&c)) {
-    if (c > 0 && llvm::all_of(*mono, [](auto e) { return e.second % 2 == 0; })) {
+    std::optional<Rational> root = c.sqrt();
+    if (root && c.sign() > 0 &&
+        llvm::all_of(*mono, [&](auto e) {
+          return e.second % 2 == 0 &&
+                 ((e.second / 2) % 2 == 0 || isNonNegative(e.first));
+        })) {
       Monomial half;
       for (auto [id, p] : *mono)
         half.push_back({id, p / 2});
       Poly r;
-      r.terms[half] = std::sqrt(c);
+      r.terms[half] = *root;
       return r;
     }
   }
@@ -616,13 +971,13 @@ Poly NormalFormBuilder::sqrt(const Poly &a, unsigned numDims) {
 }
 
 Poly NormalFormBuilder::inverse(const Poly &a, unsigned numDims) {
-  double c;
+  Rational c;
   if (std::optional<Monomial> mono = a.singleMonomial(&c)) {
     Monomial inv;
     for (auto [id, p] : *mono)
       inv.push_back({id, -p});
     Poly r;
-    r.terms[inv] = 1.0 / c;
+    r.terms[inv] = Rational(1) / c;
     return r;
   }
   // 1/u = sqrt(u)^-2, so that rsqrt(u)/u = sqrt(u)^-3 = rsqrt(u)^3.
@@ -645,7 +1000,7 @@ FailureOr<Poly> NormalFormBuilder::power(const Poly &a, double exponent,
     base = sqrt(a, numDims);
   }
   bool negative = n < 0;
-  Poly r = Poly::constant(1.0);
+  Poly r = Poly::constant(1);
   for (int i = 0; i < std::abs(n); ++i)
     r = mul(r, base);
   return negative ? inverse(r, numDims) : r;
@@ -723,7 +1078,7 @@ Poly NormalFormBuilder::sum(const Poly &inner, unsigned n,
       // Σ of a row constant: N times it.
       for (auto [s, source] : llvm::zip(sizes, sources)) {
         if (!ShapedType::isDynamic(s))
-          outside = scale(outside, static_cast<double>(s));
+          outside = scale(outside, Rational(s));
         else
           outside = mul(outside, Poly::atom(size(source.first, source.second)));
       }
@@ -773,7 +1128,7 @@ Poly NormalFormBuilder::sum(const Poly &inner, unsigned n,
       atom.reducedSources.push_back(sources[old - n]);
     }
     Poly innerPoly;
-    innerPoly.terms[in] = 1.0;
+    innerPoly.terms[in] = Rational(1);
     atom.inner = remap(innerPoly, rename, n + k);
     atom.deps = deps(atom.inner) & lowMask(n);
     total = add(total, mul(outside, Poly::atom(intern(std::move(atom)))));
@@ -786,13 +1141,31 @@ bool NormalFormBuilder::equal(const Poly &a, const Poly &b) const {
     return false;
   for (const auto &[mono, c] : a.terms) {
     auto it = b.terms.find(mono);
-    if (it == b.terms.end())
-      return false;
-    double d = it->second;
-    if (std::abs(c - d) > 1e-5 * std::max(std::abs(c), std::abs(d)))
+    if (it == b.terms.end() || it->second != c)
       return false;
   }
   return true;
+}
+
+/// 1/n rounded to nearest in `type`: 1/n in quad (correctly rounded), then
+/// to `type`; 1/n is not a dyadic unless n is a power of 2 (then exact), so
+/// the double rounding cannot land on a tie.
+static std::optional<Rational> roundedReciprocal(int64_t n, FloatType type) {
+  APFloat q(APFloat::IEEEquad(), 1);
+  q.divide(APFloat(APFloat::IEEEquad(), static_cast<uint64_t>(n)),
+           APFloat::rmNearestTiesToEven);
+  bool losesInfo = false;
+  q.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+            &losesInfo);
+  return Rational::fromAPFloat(q);
+}
+
+std::optional<Rational>
+NormalFormBuilder::asWritten(const Rational &value) const {
+  for (const auto &[exact, written] : snapped)
+    if (exact == value)
+      return written;
+  return std::nullopt;
 }
 
 std::optional<Term> NormalFormBuilder::representative(const Poly &p) const {
@@ -845,9 +1218,22 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
   case StepKind::Leaf:
     result = leafPoly();
     break;
-  case StepKind::Const:
-    result = Poly::constant(step.constant);
+  case StepKind::Const: {
+    Rational value = step.value;
+    if (auto type = dyn_cast_or_null<FloatType>(step.type))
+      for (int64_t n : counts) {
+        if (n < 2 || value == Rational(1, n))
+          continue;
+        std::optional<Rational> rounded = roundedReciprocal(n, type);
+        if (rounded && *rounded == value) {
+          snapped.push_back({Rational(1, n), value});
+          value = Rational(1, n);
+          break;
+        }
+      }
+    result = Poly::constant(value);
     break;
+  }
   case StepKind::Identity:
   case StepKind::Ext:
     result = operand(0);
@@ -876,7 +1262,7 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
   }
   case StepKind::Neg:
     if (FailureOr<Poly> a = operand(0); succeeded(a))
-      result = scale(*a, -1.0);
+      result = scale(*a, Rational(-1));
     break;
   case StepKind::Sqrt:
     if (FailureOr<Poly> a = operand(0); succeeded(a))

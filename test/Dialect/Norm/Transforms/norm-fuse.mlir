@@ -438,3 +438,70 @@ func.func @rms_residual_dynamic(%x: tensor<?x32xf32>, %attn: tensor<?x32xf32>,
   %y = arith.mulf %hn, %wb : tensor<?x32xf32>
   return %y, %h : tensor<?x32xf32>, tensor<?x32xf32>
 }
+
+// -----
+
+// The one allowance to exact coefficients (docs/Fuse.md, "Soundness"): a
+// pre-folded 1/N is 1/N rounded to nearest in the constant's type. f32
+// 6.51041686e-4 is 1/1536 so rounded; 6.51041686e-4 · (1 + 5e-6) would not
+// be (norm-fuse-soundness.mlir).
+// CHECK-LABEL: func.func @rms_rounded_reciprocal
+// CHECK: norm.rms_norm ins(%{{.+}} : tensor<2x1536xf32>) gamma(%{{.+}} : tensor<1536xf32>)
+// CHECK-NOT: linalg.reduce
+func.func @rms_rounded_reciprocal(%x: tensor<2x1536xf32>, %w: tensor<1536xf32>) -> tensor<2x1536xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<6.51041686e-4> : tensor<2xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<2xf32>
+  %e = tensor.empty() : tensor<2x1536xf32>
+  %er = tensor.empty() : tensor<2xf32>
+  %sq = arith.mulf %x, %x : tensor<2x1536xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<2xf32>) -> tensor<2xf32>
+  %s = linalg.reduce ins(%sq : tensor<2x1536xf32>) outs(%z : tensor<2xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<2xf32>
+  %v = arith.addf %m, %eps : tensor<2xf32>
+  %r = math.rsqrt %v : tensor<2xf32>
+  %rb = linalg.broadcast ins(%r : tensor<2xf32>) outs(%e : tensor<2x1536xf32>) dimensions = [1]
+  %wb = linalg.broadcast ins(%w : tensor<1536xf32>) outs(%e : tensor<2x1536xf32>) dimensions = [0]
+  %xn = arith.mulf %x, %rb : tensor<2x1536xf32>
+  %y = arith.mulf %xn, %wb : tensor<2x1536xf32>
+  return %y : tensor<2x1536xf32>
+}
+
+// -----
+
+// LayerNorm over 24 with the pre-folded f32 1/24 (4.16666679e-2) for both
+// the mean and the variance: squared in mean², still the same allowance.
+// CHECK-LABEL: func.func @layer_rounded_reciprocal
+// CHECK: norm.layer_norm ins(%{{.+}} : tensor<3x24xf32>) outs(
+func.func @layer_rounded_reciprocal(%x: tensor<3x24xf32>) -> tensor<3x24xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<4.16666679e-2> : tensor<3xf32>
+  %eps = arith.constant dense<1.0e-5> : tensor<3xf32>
+  %e = tensor.empty() : tensor<3x24xf32>
+  %er = tensor.empty() : tensor<3xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<3xf32>) -> tensor<3xf32>
+  %s = linalg.reduce ins(%x : tensor<3x24xf32>) outs(%z : tensor<3xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %mean = arith.mulf %s, %inv : tensor<3xf32>
+  %mb = linalg.broadcast ins(%mean : tensor<3xf32>) outs(%e : tensor<3x24xf32>) dimensions = [1]
+  %d = arith.subf %x, %mb : tensor<3x24xf32>
+  %sq = arith.mulf %d, %d : tensor<3x24xf32>
+  %vs = linalg.reduce ins(%sq : tensor<3x24xf32>) outs(%z : tensor<3xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %var = arith.mulf %vs, %inv : tensor<3xf32>
+  %v = arith.addf %var, %eps : tensor<3xf32>
+  %r = math.rsqrt %v : tensor<3xf32>
+  %rb = linalg.broadcast ins(%r : tensor<3xf32>) outs(%e : tensor<3x24xf32>) dimensions = [1]
+  %y = arith.mulf %d, %rb : tensor<3x24xf32>
+  return %y : tensor<3x24xf32>
+}

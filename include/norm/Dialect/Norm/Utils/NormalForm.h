@@ -36,7 +36,9 @@
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DynamicAPInt.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
@@ -56,10 +58,58 @@ struct Term {
   AffineMap map;
 };
 
+/// An exact rational number: the coefficients of a normal form. Constants
+/// of the IR are binary floats, hence exact rationals; 1/N, products and
+/// sums stay exact, so two polynomials are equal only if they are, and no
+/// tolerance decides a match (issue 23).
+class Rational {
+public:
+  Rational(int64_t n = 0) : num(n), den(1) {}
+  Rational(int n) : num(n), den(1) {}
+  /// Not from a double implicitly (it would truncate): use fromDouble.
+  Rational(double) = delete;
+  Rational(int64_t n, int64_t d);
+  Rational(llvm::DynamicAPInt n, llvm::DynamicAPInt d);
+  /// The exact value of a finite double; nullopt for inf and NaN.
+  static std::optional<Rational> fromDouble(double d);
+  static std::optional<Rational> fromAPFloat(const llvm::APFloat &f);
+
+  bool isZero() const { return num == 0; }
+  int sign() const { return num > 0 ? 1 : num < 0 ? -1 : 0; }
+  /// The nearest double (exact when the value is a double, as every
+  /// constant read from the IR is).
+  double toDouble() const;
+  /// The exact square root, if numerator and denominator are squares.
+  std::optional<Rational> sqrt() const;
+  /// Numerator/denominator, exact: a structural key.
+  std::string str() const;
+
+  Rational operator-() const { return Rational(-num, den); }
+  friend Rational operator+(const Rational &a, const Rational &b);
+  friend Rational operator-(const Rational &a, const Rational &b);
+  friend Rational operator*(const Rational &a, const Rational &b);
+  /// `b` must not be 0.
+  friend Rational operator/(const Rational &a, const Rational &b);
+  friend bool operator==(const Rational &a, const Rational &b) {
+    return a.num == b.num && a.den == b.den;
+  }
+  friend bool operator!=(const Rational &a, const Rational &b) {
+    return !(a == b);
+  }
+  friend bool operator<(const Rational &a, const Rational &b) {
+    return a.num * b.den < b.num * a.den;
+  }
+  Rational &operator+=(const Rational &b) { return *this = *this + b; }
+
+private:
+  void normalize();
+  llvm::DynamicAPInt num, den; ///< den > 0, gcd(num, den) = 1.
+};
+
 /// One step of an expression, whatever dialect spells it.
 enum class StepKind {
   Leaf,     ///< Not understood (or a stop value): an opaque input.
-  Const,    ///< A splat constant `constant`.
+  Const,    ///< A splat constant `value` of element type `type`.
   Identity, ///< The value of `operands[0]` (cast-free reshape, broadcast...).
   Add,
   Sub,
@@ -79,7 +129,8 @@ enum class StepKind {
 struct Step {
   StepKind kind = StepKind::Leaf;
   SmallVector<Term, 2> operands;
-  double constant = 0.0;
+  double constant = 0.0; ///< Pow: the exponent.
+  Rational value;         ///< Const: the exact value.
   Type type;
   /// Sum: static sizes of the summed dims (ShapedType::kDynamic if not) and
   /// for each a tensor and dim that has that size.
@@ -94,9 +145,18 @@ struct Step {
 /// Reads the op that defines `term.value` as one step (see `StepKind`).
 Step viewStep(const Term &term);
 
-/// Follows same-shape elementwise producers from `value` to the first
-/// input: two tensors with the same canonical source have the same sizes.
+/// Follows producers that provably preserve the shape (a listed set:
+/// elementwise ops without broadcasting, casts, identity-map linalg ops;
+/// never a transpose, slice or reshape) from `value` to the first input:
+/// two tensors with the same canonical source have the same sizes at run
+/// time.
 Value canonicalShapeSource(Value value);
+
+/// Whether `a` and `b` provably have the same shape at run time: both
+/// static and equal, or one reached from the other through shape-preserving
+/// operands (the list of `canonicalShapeSource`), or the same canonical
+/// shape source.
+bool provablySameShape(Value a, Value b);
 
 using AtomId = unsigned;
 /// A product of atoms with integer powers, sorted by atom id.
@@ -104,13 +164,13 @@ using Monomial = std::vector<std::pair<AtomId, int>>;
 
 /// A polynomial: monomials with coefficients. The empty monomial is 1.
 struct Poly {
-  std::map<Monomial, double> terms;
+  std::map<Monomial, Rational> terms;
 
-  static Poly constant(double c);
+  static Poly constant(const Rational &c);
   static Poly atom(AtomId id, int power = 1);
   bool isZero() const { return terms.empty(); }
   /// The single monomial with coefficient `*coeff`, if there is one term.
-  std::optional<Monomial> singleMonomial(double *coeff = nullptr) const;
+  std::optional<Monomial> singleMonomial(Rational *coeff = nullptr) const;
 };
 
 enum class AtomKind { Leaf, Sum, Sqrt, Size };
@@ -150,7 +210,7 @@ public:
            ArrayRef<std::pair<Value, int64_t>> sources);
   Poly add(const Poly &a, const Poly &b);
   Poly sub(const Poly &a, const Poly &b);
-  Poly scale(const Poly &a, double c);
+  Poly scale(const Poly &a, const Rational &c);
   Poly mul(const Poly &a, const Poly &b);
   Poly sqrt(const Poly &a, unsigned numDims);
   Poly inverse(const Poly &a, unsigned numDims);
@@ -162,8 +222,22 @@ public:
   const Atom &getAtom(AtomId id) const { return atoms[id]; }
   uint64_t deps(const Poly &p) const;
   uint64_t deps(const Monomial &m) const;
-  /// Equal up to a relative 1e-5 in each coefficient.
+  /// Exactly equal (same monomials, same rational coefficients).
   bool equal(const Poly &a, const Poly &b) const;
+  /// Whether every value of `p` is >= 0: a sum of positive multiples of
+  /// products of even powers and of atoms known non-negative (sqrt atoms,
+  /// sizes, Σ of such).
+  bool isNonNegative(const Poly &p) const;
+  bool isNonNegative(AtomId id) const;
+  /// The one allowance to exactness: a constant that is 1/N rounded to
+  /// nearest in its own element type, for N one of `counts` (the row
+  /// lengths the matcher may divide by, set before building), is read as
+  /// exactly 1/N: a frontend's pre-folded 1/N (f32 6.51041686e-4 for
+  /// 1/1536). Nothing else is rounded.
+  void setCounts(ArrayRef<int64_t> n) { counts.assign(n.begin(), n.end()); }
+  /// The constant as written, if `value` is a 1/N read from a rounded one
+  /// (eps keeps the value the frontend wrote).
+  std::optional<Rational> asWritten(const Rational &value) const;
   std::string key(const Poly &p) const;
 
   /// Every value the last builds went through, with the map it was read at
@@ -187,7 +261,7 @@ public:
 private:
   AtomId intern(Atom atom);
   std::string atomKey(const Atom &atom) const;
-  Poly mulMonomial(const Monomial &a, const Monomial &b, double c);
+  Poly mulMonomial(const Monomial &a, const Monomial &b, const Rational &c);
   AtomId remapAtom(AtomId id, ArrayRef<unsigned> dims, unsigned numDims);
 
   llvm::SmallDenseSet<Value> stopAt;
@@ -197,6 +271,9 @@ private:
   llvm::MapVector<Value, Visit> visited;
   llvm::SetVector<Operation *> expandedOps;
   SmallVector<std::pair<Poly, Type>> truncs;
+  SmallVector<int64_t> counts;
+  /// 1/N -> the rounded constant read as it.
+  SmallVector<std::pair<Rational, Rational>> snapped;
   llvm::StringMap<Term> representatives;
 };
 
