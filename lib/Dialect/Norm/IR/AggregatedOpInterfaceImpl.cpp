@@ -438,8 +438,13 @@ FailureOr<SmallVector<Value>> RmsNormOp::decomposeOperation(OpBuilder &b) {
 //===----------------------------------------------------------------------===//
 
 // h      = x + residual                        (if residual)
-// mean   = Σ_cols h / N
-// m2     = Σ_cols (h − mean)²                  (two-pass: no cancellation)
+// m0     = Σ_cols h / N                        (first pass)
+// c, q   = Σ_cols (h − m0), Σ_cols (h − m0)²   (second pass, one generic)
+// mean   = m0 + c / N                          (corrected two-pass: the
+//                                               rounding error of m0, which
+//                                               grows with |mean|, is taken
+//                                               back out)
+// m2     = max(q − c² / N, 0)                  (= Σ (h − mean)² exactly)
 // rstd   = 1 / sqrt(m2 / N + ε)
 // y      = (h − mean) · rstd · (γ + offset) + β
 FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
@@ -452,15 +457,31 @@ FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
                           [&](OpBuilder &nb, Location nl, ValueRange a) {
                             return widen(nb, nl, a[0], acc);
                           });
-    Value mean = d.mapRows({sum}, getMean() ? getMean() : d.emptyRows(acc),
+    Value mean0 = d.mapRows({sum}, d.emptyRows(acc),
+                            [&](OpBuilder &nb, Location nl, ValueRange a) {
+                              return arith::DivFOp::create(nb, nl, a[0], count);
+                            });
+    SmallVector<Value> cq = d.sumMany(
+        {h, mean0}, {d.fullMap(), d.rowMap()}, /*overRows=*/false, 2,
+        [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value c = arith::SubFOp::create(nb, nl, widen(nb, nl, a[0], acc),
+                                          a[1]);
+          return SmallVector<Value>{c, arith::MulFOp::create(nb, nl, c, c)};
+        });
+    Value mean = d.mapRows({mean0, cq[0]},
+                           getMean() ? getMean() : d.emptyRows(acc),
                            [&](OpBuilder &nb, Location nl, ValueRange a) {
-                             return arith::DivFOp::create(nb, nl, a[0], count);
+                             Value shift =
+                                 arith::DivFOp::create(nb, nl, a[1], count);
+                             return arith::AddFOp::create(nb, nl, a[0], shift);
                            });
-    Value m2 = d.sumRows({h, mean}, {d.fullMap(), d.rowMap()},
+    Value zero = d.constant(0.0);
+    Value m2 = d.mapRows({cq[1], cq[0]}, d.emptyRows(acc),
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
-                           Value c = arith::SubFOp::create(
-                               nb, nl, widen(nb, nl, a[0], acc), a[1]);
-                           return arith::MulFOp::create(nb, nl, c, c);
+                           Value cc = arith::MulFOp::create(nb, nl, a[1], a[1]);
+                           Value corr = arith::DivFOp::create(nb, nl, cc, count);
+                           Value m = arith::SubFOp::create(nb, nl, a[0], corr);
+                           return arith::MaximumFOp::create(nb, nl, m, zero);
                          });
     Value rstd =
         d.computeRstd(m2, count, getEpsilon().convertToDouble(), getRstd());
