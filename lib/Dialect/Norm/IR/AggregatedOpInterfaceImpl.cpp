@@ -18,6 +18,8 @@
 
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
+#include <cmath>
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -440,7 +442,7 @@ FailureOr<SmallVector<Value>> RmsNormOp::decomposeOperation(OpBuilder &b) {
 // h      = x + residual                        (if residual)
 // m0     = Σ_cols h / N                        (first pass)
 // c, q   = Σ_cols (h − m0), Σ_cols (h − m0)²   (second pass, one generic)
-// mean   = m0 + c / N                          (corrected two-pass: the
+// mean   = m0 + c / N  (m0 if m0 is ±inf)      (corrected two-pass: the
 //                                               rounding error of m0, which
 //                                               grows with |mean|, is taken
 //                                               back out)
@@ -473,7 +475,16 @@ FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
                            [&](OpBuilder &nb, Location nl, ValueRange a) {
                              Value shift =
                                  arith::DivFOp::create(nb, nl, a[1], count);
-                             return arith::AddFOp::create(nb, nl, a[0], shift);
+                             Value corrected =
+                                 arith::AddFOp::create(nb, nl, a[0], shift);
+                             // An infinite m0 (an inf in the row) is the
+                             // mean; its correction inf − inf is not.
+                             Value mag = math::AbsFOp::create(nb, nl, a[0]);
+                             Value finite = arith::CmpFOp::create(
+                                 nb, nl, arith::CmpFPredicate::OLT, mag,
+                                 d.constant(INFINITY));
+                             return arith::SelectOp::create(nb, nl, finite,
+                                                            corrected, a[0]);
                            });
     Value zero = d.constant(0.0);
     Value m2 = d.mapRows({cq[1], cq[0]}, d.emptyRows(acc),
