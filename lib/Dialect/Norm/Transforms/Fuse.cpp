@@ -609,14 +609,15 @@ struct RaiseForwardNorm final : RewritePattern {
       if (succeeded(bigger))
         return rewriter.notifyMatchFailure(op, "a user extends the norm");
     }
-    rewrite(*m, op, rewriter);
-    return success();
+    return rewrite(*m, op, rewriter);
   }
 
-  void rewrite(const ForwardMatch &m, Operation *rootOp,
-               PatternRewriter &rewriter) const {
+  LogicalResult rewrite(const ForwardMatch &m, Operation *rootOp,
+                        PatternRewriter &rewriter) const {
     Location loc = rootOp->getLoc();
     rewriter.setInsertionPoint(rootOp);
+    // What this raise creates goes after `last`: erased if it is given up.
+    Operation *last = rootOp->getPrevNode();
     auto xType = cast<RankedTensorType>(m.x.getType());
     auto rootType = cast<RankedTensorType>(m.root.getType());
     unsigned r = xType.getRank(), k = m.numNormalized;
@@ -660,12 +661,25 @@ struct RaiseForwardNorm final : RewritePattern {
       if (rstd)
         rstdResult = op->getResult(1);
     }
+    // Never emit invalid IR: an op its own verifier rejects is not raised.
+    if (std::optional<std::string> error = verifyQuietly(normOp)) {
+      eraseCreated(rewriter, rootOp->getBlock(), last, rootOp);
+      if (report)
+        rootOp->emitRemark() << "not raised: the norm op would not verify: "
+                             << *error;
+      return failure();
+    }
+    // rstd and mean read by others: only uses the norm op dominates read
+    // its results; earlier ones keep the value as written (and so the ops
+    // computing it).
+    DominanceInfo dom;
     auto replaceOutside = [&](ArrayRef<Value> uses, Value result) {
       for (Value value : uses) {
         auto type = cast<RankedTensorType>(value.getType());
         Value v = reshapeTo(rewriter, loc, result, type.getShape());
         rewriter.replaceUsesWithIf(value, v, [&](OpOperand &use) {
-          return use.getOwner() != v.getDefiningOp();
+          return use.getOwner() != v.getDefiningOp() &&
+                 dom.properlyDominates(normOp, use.getOwner());
         });
       }
     };
@@ -675,6 +689,7 @@ struct RaiseForwardNorm final : RewritePattern {
       normOp->emitRemark() << "raised " << m.numOps << " ops into "
                            << normOp->getName();
     rewriter.replaceOp(rootOp, normOp->getResult(0));
+    return success();
   }
 
   bool report;

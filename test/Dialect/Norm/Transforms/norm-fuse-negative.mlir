@@ -245,3 +245,48 @@ func.func @runtime_eps(%x: tensor<4x32xf32>, %eps: f32) -> tensor<4x32xf32> {
   %y = arith.mulf %x, %rb : tensor<4x32xf32>
   return %y : tensor<4x32xf32>
 }
+
+// -----
+
+// Issue 23, item 8: a dx graph (rank 3, normalized over dim 2) next to a
+// reduction of dy over dim 0 only. That sum is not a dbeta of this norm; the
+// gradient op built for it failed its own verifier, and the error landed on
+// the user's linalg.reduce. Now the op is verified before it replaces
+// anything, and it is dropped with a remark.
+// CHECK-LABEL: func.func @dbeta_over_dim0_only
+// CHECK: norm.rms_norm_grad
+// CHECK-NOT: dbeta(
+// CHECK: linalg.reduce
+// CHECK: return
+func.func @dbeta_over_dim0_only(%dy: tensor<2x4x32xf32>, %x: tensor<2x4x32xf32>, %r: tensor<2x4xf32>, %w: tensor<32xf32>) -> (tensor<2x4x32xf32>, tensor<4x32xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %inv = arith.constant dense<3.125e-02> : tensor<2x4xf32>
+  %e = tensor.empty() : tensor<2x4x32xf32>
+  %er = tensor.empty() : tensor<2x4xf32>
+  %rb = linalg.broadcast ins(%r : tensor<2x4xf32>) outs(%e : tensor<2x4x32xf32>) dimensions = [2]
+  %wb = linalg.broadcast ins(%w : tensor<32xf32>) outs(%e : tensor<2x4x32xf32>) dimensions = [0, 1]
+  %xhat = arith.mulf %x, %rb : tensor<2x4x32xf32>
+  %g = arith.mulf %dy, %wb : tensor<2x4x32xf32>
+  %gx = arith.mulf %g, %xhat : tensor<2x4x32xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %s = linalg.reduce ins(%gx : tensor<2x4x32xf32>) outs(%z : tensor<2x4xf32>) dimensions = [2]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = arith.mulf %s, %inv : tensor<2x4xf32>
+  %mb = linalg.broadcast ins(%m : tensor<2x4xf32>) outs(%e : tensor<2x4x32xf32>) dimensions = [2]
+  %t = arith.mulf %xhat, %mb : tensor<2x4x32xf32>
+  %u = arith.subf %g, %t : tensor<2x4x32xf32>
+  // expected-remark @+1 {{raised dx into norm.rms_norm_grad}}
+  %dx = arith.mulf %rb, %u : tensor<2x4x32xf32>
+  %eb = tensor.empty() : tensor<4x32xf32>
+  %zb = linalg.fill ins(%c0 : f32) outs(%eb : tensor<4x32xf32>) -> tensor<4x32xf32>
+  // expected-remark @+1 {{not raised: the gradient op would not verify}}
+  %db = linalg.reduce ins(%dy : tensor<2x4x32xf32>) outs(%zb : tensor<4x32xf32>) dimensions = [0]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  return %dx, %db : tensor<2x4x32xf32>, tensor<4x32xf32>
+}
