@@ -201,6 +201,23 @@ Value tensorOf(Term t, ArrayRef<int64_t> shape) {
   return found;
 }
 
+/// The last tensor of `shape` (read through any map) met following reads
+/// of the same value and widening casts from `t`.
+Value lastTensorOf(Term t, ArrayRef<int64_t> shape) {
+  Value found;
+  for (unsigned guard = 0; guard < 32; ++guard) {
+    auto type = dyn_cast<RankedTensorType>(t.value.getType());
+    if (type && type.getShape() == shape)
+      found = t.value;
+    Step s = viewStep(t);
+    if (s.kind == StepKind::Identity || s.kind == StepKind::Ext)
+      t = s.operands[0];
+    else
+      break;
+  }
+  return found;
+}
+
 /// If `t` is a square, its base.
 std::optional<Term> squareBase(Term t) {
   t = peel(t);
@@ -221,7 +238,8 @@ struct Candidate {
 /// The forward-norm candidates under `root`: each Σ of a square met within
 /// a bounded walk through the steps under it. Σ x² gives an RMS norm of x,
 /// Σ (x − m)² a layer norm of x.
-SmallVector<Candidate> findForwardCandidates(Value root) {
+SmallVector<Candidate>
+findForwardCandidates(Value root, SmallVectorImpl<Value> *anchors = nullptr) {
   auto rootType = getFloatTensorType(root);
   SmallVector<Candidate> candidates;
   if (!rootType)
@@ -252,6 +270,14 @@ SmallVector<Candidate> findForwardCandidates(Value root) {
                      peel(xTerm).value.getType());
                  type && type.getShape() == rootType.getShape())
           candidates.push_back({isLayer, peel(xTerm).value});
+        // x made by a linalg op (an embedding gather, a residual add, an
+        // exp): the walk above went on into its body; x begins at the last
+        // tensor of the root's shape on the way, and its producer is a leaf.
+        else if (Value x = lastTensorOf(isLayer ? bs.operands[0] : *base,
+                                        rootType.getShape()))
+          candidates.push_back({isLayer, x});
+        if (anchors)
+          anchors->push_back(t.value);
       }
       continue; // A norm's anchor is not nested in another sum.
     }
@@ -1483,6 +1509,8 @@ struct NormFusePass final : norm::impl::NormFusePassBase<NormFusePass> {
   /// A remark on every sqrt of a reduction that is still there, saying why
   /// the expression above it is not a norm.
   void reportNearMisses() {
+    // Σx² / Σ(x−m)² anchors a remark at a root already accounts for.
+    llvm::DenseSet<Value> explained;
     getOperation()->walk([&](Operation *op) {
       if (op->getNumResults() != 1 || !getFloatTensorType(op->getResult(0)) ||
           isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()))
@@ -1501,7 +1529,30 @@ struct NormFusePass final : norm::impl::NormFusePassBase<NormFusePass> {
       std::string why;
       if (succeeded(matchForwardAt(op->getResult(0), why)))
         return;
+      SmallVector<Value> anchors;
+      (void)findForwardCandidates(op->getResult(0), &anchors);
+      explained.insert(anchors.begin(), anchors.end());
       op->emitRemark() << "not raised: " << why;
+    });
+    // Every other anchor still here gets an answer too: no root above it
+    // names a candidate x (its square's base is not a tensor of the shape
+    // the expression returns).
+    getOperation()->walk([&](Operation *op) {
+      if (op->getNumResults() != 1 || explained.contains(op->getResult(0)) ||
+          isa_and_nonnull<linalg::LinalgOp>(op->getParentOp()))
+        return;
+      auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+      if (!type)
+        return;
+      Term t{op->getResult(0),
+             AffineMap::getMultiDimIdentityMap(type.getRank(), op->getContext())};
+      Step s = viewStep(t);
+      if (s.kind != StepKind::Sum || !squareBase(s.operands[0]))
+        return;
+      op->emitRemark() << "not raised: this sum of squares is not the "
+                          "statistic of a norm that any expression using it "
+                          "computes (no result of x's shape normalizes x by "
+                          "it)";
     });
   }
 };

@@ -443,14 +443,25 @@ Step viewLinalg(linalg::LinalgOp linalgOp, OpResult result,
     summand = add.getLhs();
   else
     return leafStep();
-  if (!outMap.isProjectedPermutation())
-    return leafStep();
   SmallVector<utils::IteratorType> iterators =
       linalgOp.getIteratorTypesArray();
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   SmallVector<AffineExpr> exprs(linalgOp.getNumLoops());
+  auto initType = dyn_cast<RankedTensorType>(init->get().getType());
   for (unsigned p = 0; p < outMap.getNumResults(); ++p) {
-    unsigned d = outMap.getDimPosition(p);
+    // A keep-dim reduction (torch-mlir) writes its size-1 dims at a
+    // constant 0: `(d0, d1, d2) -> (d0, d1, 0)` into tensor<?x?x1xf32>.
+    if (auto c = dyn_cast<AffineConstantExpr>(outMap.getResult(p))) {
+      if (c.getValue() != 0 || !initType || initType.getDimSize(p) != 1)
+        return leafStep();
+      continue;
+    }
+    auto dimExpr = dyn_cast<AffineDimExpr>(outMap.getResult(p));
+    if (!dimExpr)
+      return leafStep();
+    unsigned d = dimExpr.getPosition();
+    if (exprs[d])
+      return leafStep(); // A loop written at two positions.
     if (iterators[d] != utils::IteratorType::parallel)
       return leafStep();
     exprs[d] = term.map.getResult(p);
@@ -822,6 +833,21 @@ AtomId NormalFormBuilder::intern(Atom atom) {
 }
 
 AtomId NormalFormBuilder::leaf(Value value, AffineMap map) {
+  // A size-1 dim is read at 0 whatever expression indexes it (a broadcast
+  // writes 0, a loop over a unit dim d_i): one leaf, however it is spelled.
+  if (auto type = dyn_cast<RankedTensorType>(value.getType());
+      type && type.getRank() == static_cast<int64_t>(map.getNumResults())) {
+    SmallVector<AffineExpr> exprs(map.getResults());
+    bool changed = false;
+    for (auto [i, e] : llvm::enumerate(exprs))
+      if (type.getDimSize(i) == 1 && !isa<AffineConstantExpr>(e)) {
+        e = getAffineConstantExpr(0, map.getContext());
+        changed = true;
+      }
+    if (changed)
+      map = AffineMap::get(map.getNumDims(), map.getNumSymbols(), exprs,
+                           map.getContext());
+  }
   Atom a{AtomKind::Leaf, map.getNumDims()};
   a.value = value;
   a.map = map;
@@ -1240,8 +1266,28 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
     break;
   case StepKind::Trunc:
     result = operand(0);
-    if (succeeded(result))
+    if (succeeded(result)) {
+      // A constant narrowed (eps written in f64 and truncated to f32) is
+      // the value after the cast: 1e-6 in f16 is 1.0133e-6.
+      Rational c;
+      std::optional<Monomial> mono = result->singleMonomial(&c);
+      if (result->isZero() || (mono && mono->empty())) {
+        auto to = dyn_cast<FloatType>(step.type);
+        APFloat value(mono ? c.toDouble() : 0.0);
+        bool lost = false;
+        if (to)
+          value.convert(to.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                        &lost);
+        value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                      &lost);
+        if (std::optional<Rational> r =
+                Rational::fromDouble(value.convertToDouble())) {
+          result = Poly::constant(*r);
+          break;
+        }
+      }
       truncs.push_back({*result, step.type});
+    }
     break;
   case StepKind::Add:
   case StepKind::Sub:

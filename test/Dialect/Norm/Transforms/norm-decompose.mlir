@@ -73,7 +73,8 @@ func.func @rms_norm_residual_llama_gemma(%x: tensor<4x64xbf16>, %r: tensor<4x64x
 // -----
 
 // Layer norm on dynamic rows and two normalized dims: N is the product of the
-// dynamic sizes, computed at run time; the variance is two-pass.
+// dynamic sizes, computed at run time; mean and variance are the corrected
+// two-pass form (m0, then Σ(x − m0) and Σ(x − m0)² in one pass).
 //   CHECK-DAG: #[[FULL3:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 //   CHECK-DAG: #[[ROW3:.+]] = affine_map<(d0, d1, d2) -> (d0)>
 //   CHECK-DAG: #[[COL3:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -85,11 +86,15 @@ func.func @rms_norm_residual_llama_gemma(%x: tensor<4x64xbf16>, %r: tensor<4x64x
 //       CHECK:   %[[NI64:.+]] = arith.index_castui %[[NI]] : index to i64
 //       CHECK:   %[[N:.+]] = arith.uitofp %[[NI64]] : i64 to f32
 //       CHECK:   %[[SUM:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]] : tensor<?x?x?xf16>)
-//       CHECK:   %[[MEAN:.+]] = linalg.generic {{.+}} ins(%[[SUM]] : tensor<?xf32>) outs(%[[M0]] : tensor<?xf32>)
+//       CHECK:   %[[M0P:.+]] = linalg.generic {{.+}} ins(%[[SUM]] : tensor<?xf32>)
 //       CHECK:       arith.divf %{{.+}}, %[[N]] : f32
-//       CHECK:   %[[M2:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]], #[[ROW3]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]], %[[MEAN]] : tensor<?x?x?xf16>, tensor<?xf32>)
+//       CHECK:   %[[CQ:.+]]:2 = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]], #[[ROW3]], #[[ROW3]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%[[X]], %[[M0P]] : tensor<?x?x?xf16>, tensor<?xf32>)
 //       CHECK:       arith.subf
 //       CHECK:       arith.mulf
+//       CHECK:   %[[MEAN:.+]] = linalg.generic {{.+}} ins(%[[M0P]], %[[CQ]]#0 : tensor<?xf32>, tensor<?xf32>) outs(%[[M0]] : tensor<?xf32>)
+//       CHECK:       arith.select
+//       CHECK:   %[[M2:.+]] = linalg.generic {{.+}} ins(%[[CQ]]#1, %[[CQ]]#0 : tensor<?xf32>, tensor<?xf32>)
+//       CHECK:       arith.maximumf
 //       CHECK:   %[[RSTD:.+]] = linalg.generic {{.+}} ins(%[[M2]] : tensor<?xf32>)
 //       CHECK:   %[[Y:.+]] = linalg.generic {indexing_maps = [#[[FULL3]], #[[ROW3]], #[[ROW3]], #[[COL3]], #[[FULL3]]], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[MEAN]], %[[RSTD]], %[[B]] : {{.+}}) outs(%[[Y0]] : tensor<?x?x?xf16>)
 //       CHECK:       arith.subf

@@ -23,3 +23,20 @@
 // EXPS: 16
 // RESIDUAL: 16
 // TOSAOPS: 24
+
+// The same decoders as other frontends spell them (issue 16): torch-mlir's
+// linalg (generics, keep-dim reductions into 1xSx1 with a constant-0 output
+// map, an embedding gather as the first norm's x, f64 eps truncated, GELU),
+// and the tosa-to-linalg output of the TOSA model (linalg.reduce +
+// expand_shape, broadcasts through constant-0 maps). Every norm is raised
+// and every residual add that feeds one is fused.
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 | norm-opt --norm-fuse | FileCheck %s --check-prefix=TORCH
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 | norm-opt --norm-fuse | grep -c "residual_out" | FileCheck %s --check-prefix=RESIDUAL
+// RUN: %python %norm_src_root/scripts/gen_decoder.py tosa 8 | norm-opt --pass-pipeline="builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,tosa-to-tensor))" | norm-opt --norm-fuse | FileCheck %s --check-prefix=TOSALINALG
+// RUN: %python %norm_src_root/scripts/gen_decoder.py tosa 8 | norm-opt --pass-pipeline="builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,tosa-to-tensor))" | norm-opt --norm-fuse | grep -c "residual_out" | FileCheck %s --check-prefix=RESIDUAL
+// TORCH-COUNT-33: norm.rms_norm ins
+// TORCH-NOT: norm.rms_norm ins
+// TORCH-NOT: math.rsqrt
+// TOSALINALG-COUNT-17: norm.rms_norm ins
+// TOSALINALG-NOT: norm.rms_norm ins
+// TOSALINALG-NOT: math.rsqrt
