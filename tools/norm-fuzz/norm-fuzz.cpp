@@ -34,6 +34,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -55,7 +56,9 @@ const char *const kPipelines[] = {
     "builtin.module(norm-vectorize{vector-width=8})",
     "builtin.module(norm-lower-to-cpu)",
     "builtin.module(norm-lower-to-nvvm{format=ptx})",
-    "builtin.module(sharding-propagation,shard-partition,norm-lower-to-cpu)",
+    // sharding-propagation and shard-partition are function passes.
+    "builtin.module(func.func(sharding-propagation,shard-partition),"
+    "norm-lower-to-cpu)",
     "builtin.module(norm-split-all-gather{grid=%grid},norm-lower-to-cpu)",
 };
 constexpr size_t kNumPipelines = sizeof(kPipelines) / sizeof(kPipelines[0]);
@@ -184,11 +187,54 @@ private:
 };
 } // namespace
 
+/// Every selector must run its pipeline: one that cannot be parsed or
+/// scheduled (a function pass at module level) would make 1 in
+/// kNumPipelines inputs run nothing. Checked on a seed module at start-up,
+/// so that such a selector stops the fuzzer instead of hiding.
+void checkSelectors() {
+  const char *grid = "shard.grid @grid(shape = 2)\n";
+  const char *seed = R"mlir(
+    func.func @f(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> {
+      %0 = norm.rms_norm ins(%x : tensor<4x8xf32>) outs(%y : tensor<4x8xf32>) -> tensor<4x8xf32>
+      return %0 : tensor<4x8xf32>
+    }
+  )mlir";
+  for (const char *selector : kPipelines) {
+    std::string pipeline = selector;
+    // The distributed selectors get a grid (the others would rightly
+    // refuse to hand back a shard.grid as LLVM).
+    std::string source = seed;
+    if (pipeline.find("shard") != std::string::npos ||
+        pipeline.find("%grid") != std::string::npos)
+      source = grid + source;
+    if (size_t at = pipeline.find("%grid"); at != std::string::npos)
+      pipeline.replace(at, 5, "grid");
+    MLIRContext context(registry(), MLIRContext::Threading::DISABLED);
+    OwningOpRef<ModuleOp> module =
+        parseSourceString<ModuleOp>(source, &context);
+    std::string errors;
+    llvm::raw_string_ostream os(errors);
+    FailureOr<OpPassManager> parsed = parsePassPipeline(pipeline, os);
+    bool ok = module && succeeded(parsed);
+    if (ok) {
+      auto pm = PassManager::on<ModuleOp>(&context);
+      static_cast<OpPassManager &>(pm) = *parsed;
+      ok = succeeded(pm.run(*module));
+    }
+    if (!ok) {
+      llvm::errs() << "norm-fuzz: selector '" << selector
+                   << "' does not run on the seed module: " << errors << "\n";
+      std::abort();
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   signal(SIGPIPE, SIG_IGN); // a dead parse child is noticed, not fatal
   registerAllPasses();
   norm::registerNormPasses();
   (void)registry();
+  checkSelectors();
   return 0;
 }
 
