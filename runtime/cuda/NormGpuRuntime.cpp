@@ -12,7 +12,12 @@
 //
 // - Streams: `normGpuSetStream(s)` (called by the C entry points of
 //   norm-gpu-entry-points) makes `s`, a CUstream/cudaStream_t owned by the
-//   caller, the stream of every launch and allocation until it is reset.
+//   caller, the stream of every launch and allocation until
+//   `normGpuClearStream()`. `s` is the stream whatever its value: 0 is the
+//   legacy default stream (PyTorch's default), CU_STREAM_PER_THREAD the
+//   per-thread one. (Treating 0 as "no stream" made every call create,
+//   synchronize and destroy a non-blocking stream: unordered after the
+//   caller's work on the default stream, and blocking the host.)
 //   While it is set, mgpuStreamCreate returns it and mgpuStreamSynchronize
 //   and mgpuStreamDestroy do nothing: the work stays asynchronous and
 //   ordered on the caller's stream, as a framework expects of a kernel call.
@@ -104,7 +109,12 @@ void keepPoolMemory() {
 
 NORM_GPU_EXPORT void normGpuSetStream(void *stream) {
   currentStream = static_cast<CUstream>(stream);
-  streamSet = stream != nullptr;
+  streamSet = true;
+}
+
+NORM_GPU_EXPORT void normGpuClearStream() {
+  currentStream = nullptr;
+  streamSet = false;
 }
 
 NORM_GPU_EXPORT int normGpuTakeError() {

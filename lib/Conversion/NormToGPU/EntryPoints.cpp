@@ -34,6 +34,7 @@ using namespace mlir::norm;
 namespace {
 
 constexpr StringLiteral kSetStream = "normGpuSetStream";
+constexpr StringLiteral kClearStream = "normGpuClearStream";
 constexpr StringLiteral kTakeError = "normGpuTakeError";
 
 bool isSupported(func::FuncOp func) {
@@ -92,6 +93,8 @@ struct NormGPUEntryPointsPass final
       return;
     func::FuncOp setStream =
         declare(b, module, kSetStream, b.getFunctionType({ptr}, {}));
+    func::FuncOp clearStream =
+        declare(b, module, kClearStream, b.getFunctionType({}, {}));
     func::FuncOp takeError =
         declare(b, module, kTakeError, b.getFunctionType({}, {i32}));
 
@@ -166,10 +169,11 @@ struct NormGPUEntryPointsPass final
         callArgs.push_back(
             UnrealizedConversionCastOp::create(b, loc, t, desc).getResult(0));
       }
+      // The caller's stream is the stream, 0 (the legacy default stream)
+      // included, from here to the end of the call.
       func::CallOp::create(b, loc, setStream, ValueRange{entry->getArgument(0)});
       func::CallOp::create(b, loc, f, callArgs);
-      Value null = LLVM::ZeroOp::create(b, loc, ptr);
-      func::CallOp::create(b, loc, setStream, ValueRange{null});
+      func::CallOp::create(b, loc, clearStream, ValueRange{});
       Value err = func::CallOp::create(b, loc, takeError, ValueRange{})
                       .getResult(0);
       func::ReturnOp::create(b, loc, err);

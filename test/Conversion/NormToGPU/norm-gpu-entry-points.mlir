@@ -15,7 +15,7 @@
 // CHECK:         %[[YM:.+]] = builtin.unrealized_conversion_cast %{{.+}} to memref<?x8xf32>
 // CHECK:         call @normGpuSetStream(%[[S]])
 // CHECK:         call @f(%[[XM]], %[[YM]], %[[E]])
-// CHECK:         call @normGpuSetStream(%{{.+}})
+// CHECK:         call @normGpuClearStream()
 // CHECK:         %[[ERR:.+]] = call @normGpuTakeError()
 // CHECK:         return %[[ERR]] : i32
 // CHECK-NOT:     func.func @norm_g
