@@ -8,6 +8,7 @@
 #include "norm/Dialect/Norm/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/TargetParser/Host.h"
 
 namespace mlir::norm {
 #define GEN_PASS_DEF_NORMSETLLVMTARGETPASS
@@ -24,9 +25,12 @@ struct NormSetLLVMTargetPass final
 
   void runOnOperation() override {
     MLIRContext *context = &getContext();
+    // "native" is no processor LLVM knows: the host's CPU is.
+    std::string cpuName = cpu == "native" ? llvm::sys::getHostCPUName().str()
+                                          : std::string(cpu);
     getOperation()->walk([&](LLVM::LLVMFuncOp func) {
-      if (!cpu.empty())
-        func.setTargetCpuAttr(StringAttr::get(context, cpu));
+      if (!cpuName.empty())
+        func.setTargetCpuAttr(StringAttr::get(context, cpuName));
       if (!features.empty())
         func.setTargetFeaturesAttr(
             LLVM::TargetFeaturesAttr::get(context, features));

@@ -37,6 +37,7 @@ def NormDecomposePass : Pass<"norm-decompose"> {
     post-all-gather ops merge the gathered statistics per row first.
   }];
   let dependentDialects = [
+    "::mlir::norm::NormDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
@@ -187,6 +188,9 @@ def NormSetLLVMTargetPass : Pass<"norm-set-llvm-target"> {
     llvm.func @f() attributes {target_cpu = "x86-64-v3",
         target_features = #llvm.target_features<["+avx2", "+fma"]>}
     ```
+
+    `cpu=native` is the host's CPU (`llvm::sys::getHostCPUName`), resolved
+    here: llc and the JIT do not accept "native" as a processor name.
   }];
   let options = [
     Option<"cpu", "cpu", "std::string", "\"\"", "Target CPU (llc -mcpu)">,
