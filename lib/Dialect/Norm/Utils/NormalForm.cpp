@@ -166,8 +166,21 @@ Step makeStep(StepKind kind, Operation *op, ArrayRef<Term> operands) {
   return s;
 }
 
-/// A splat float constant (arith.constant, tosa.const, dense splat).
+/// A splat float constant (arith.constant, tosa.const, dense splat), also
+/// as a linalg body reads it: the block argument of a splat constant input
+/// or of a linalg.fill (`linalg.powf ins(%x, %two)` with %two = dense<2.0>).
 std::optional<double> getSplatFloat(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(arg.getOwner()->getParentOp());
+    if (!linalgOp || linalgOp.getBlock() != arg.getOwner() ||
+        arg.getArgNumber() >= linalgOp.getNumDpsInputs())
+      return std::nullopt;
+    value = linalgOp.getDpsInputOperand(arg.getArgNumber())->get();
+    if (auto fill = value.getDefiningOp<linalg::FillOp>())
+      value = fill.getInputs()[0];
+    if (!isa<ShapedType>(value.getType()) && !value.getDefiningOp())
+      return std::nullopt;
+  }
   Attribute attr;
   if (!matchPattern(value, m_Constant(&attr)))
     return std::nullopt;

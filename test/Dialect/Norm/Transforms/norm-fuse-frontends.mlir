@@ -167,3 +167,34 @@ func.func @l2_only(%x: tensor<4x64xf32>) -> tensor<4xf32> {
   %r = math.sqrt %s : tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// linalg.powf with a splat constant exponent tensor: 2.0 for the square,
+// -0.5 for the rsqrt (issue 16, class 6).
+// CHECK-LABEL: func.func @named_powf
+//       CHECK:   norm.rms_norm ins(%{{.+}} : tensor<4x64xf32>) outs
+//   CHECK-NOT:   linalg.powf
+func.func @named_powf(%x: tensor<4x64xf32>) -> tensor<4x64xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %two = arith.constant dense<2.0> : tensor<4x64xf32>
+  %mhalf = arith.constant dense<-0.5> : tensor<4xf32>
+  %inv = arith.constant dense<1.5625e-02> : tensor<4xf32>
+  %eps = arith.constant dense<1.0e-6> : tensor<4xf32>
+  %e = tensor.empty() : tensor<4x64xf32>
+  %er = tensor.empty() : tensor<4xf32>
+  %sq = linalg.powf ins(%x, %two : tensor<4x64xf32>, tensor<4x64xf32>) outs(%e : tensor<4x64xf32>) -> tensor<4x64xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %m = linalg.mul ins(%s, %inv : tensor<4xf32>, tensor<4xf32>) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %v = linalg.add ins(%m, %eps : tensor<4xf32>, tensor<4xf32>) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.powf ins(%v, %mhalf : tensor<4xf32>, tensor<4xf32>) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x64xf32>) dimensions = [1]
+  // expected-remark @+1 {{raised}}
+  %y = linalg.mul ins(%x, %rb : tensor<4x64xf32>, tensor<4x64xf32>) outs(%e : tensor<4x64xf32>) -> tensor<4x64xf32>
+  return %y : tensor<4x64xf32>
+}
