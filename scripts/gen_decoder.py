@@ -213,8 +213,8 @@ def torch_model(layers, s, d, heads, vocab=50):
         w(body)
         w(f"  }} -> {out_t}")
 
-    def rms(name, x, wt, n, t=t3, tk=t1, z="%z1", e="%e3", idm=id3, kd=kd3, col=col3, par=par3,
-            red=red3):
+    def rms(name, x, wt, n, t=t3, tk=t1, z="%z1", e="%e3", ek="%e1", idm=id3, kd=kd3, col=col3,
+            par=par3, red=red3):
         gen(f"{name}_sq", [(f"%{x}", t)], [idm, idm], par,
             "    %two = arith.constant 2.0 : f32\n    %0 = math.powf %a, %two : f32\n    linalg.yield %0 : f32",
             t, e, "%a: f32, %o: f32")
@@ -222,11 +222,11 @@ def torch_model(layers, s, d, heads, vocab=50):
             "    %0 = arith.addf %a, %o : f32\n    linalg.yield %0 : f32", tk, z, "%a: f32, %o: f32")
         gen(f"{name}_m", [(f"%{name}_s", tk)], [idm, idm], par,
             f"    %n = arith.constant {float(n):.1f} : f32\n    %0 = arith.divf %a, %n : f32\n    linalg.yield %0 : f32",
-            tk, e.replace("e3", "e1").replace("e4", "e4k"), "%a: f32, %o: f32")
+            tk, ek, "%a: f32, %o: f32")
         gen(f"{name}_r", [(f"%{name}_m", tk)], [idm, idm], par,
             "    %eps = arith.constant 1.0e-6 : f64\n    %ef = arith.truncf %eps : f64 to f32\n"
             "    %0 = arith.addf %a, %ef : f32\n    %1 = math.rsqrt %0 : f32\n    linalg.yield %1 : f32",
-            tk, e.replace("e3", "e1").replace("e4", "e4k"), "%a: f32, %o: f32")
+            tk, ek, "%a: f32, %o: f32")
         gen(f"{name}_xn", [(f"%{x}", t), (f"%{name}_r", tk)], [idm, kd, idm], par,
             "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", t, e, "%a: f32, %b: f32, %o: f32")
         gen(name, [(f"%{wt}", f"tensor<{n}xf32>"), (f"%{name}_xn", t)], [col, idm, idm], par,
@@ -254,7 +254,8 @@ def torch_model(layers, s, d, heads, vocab=50):
 
     def qk_norm(name, x, wt):
         w(f"  %{name}_x = tensor.expand_shape %{x} [[0], [1], [2, 3]] output_shape [1, {s}, {heads}, {hd}] : {t3} into {t4}")
-        rms(f"{name}_y", f"{name}_x", wt, hd, t4, t4k, "%z4", "%e4", id4, kd4, col4, par4, red4)
+        rms(f"{name}_y", f"{name}_x", wt, hd, t4, t4k, "%z4", "%e4", "%e4k", id4, kd4, col4, par4,
+            red4)
         w(f"  %{name} = tensor.collapse_shape %{name}_y [[0], [1], [2, 3]] : {t4} into {t3}")
 
     # Embedding lookup.

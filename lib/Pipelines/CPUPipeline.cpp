@@ -105,7 +105,6 @@ void mlir::norm::buildNormLowerToCPUPipeline(
   addUpstream(pm, "convert-to-llvm{filter-dialects=mpi}");
   addUpstream(pm, "finalize-memref-to-llvm");
   addUpstream(pm, "convert-scf-to-cf");
-  addUpstream(pm, "convert-math-to-llvm");
   addUpstream(pm, "convert-ub-to-llvm");
   addUpstream(pm, "convert-arith-to-llvm");
   addUpstream(pm, "convert-openmp-to-llvm");

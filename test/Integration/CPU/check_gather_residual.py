@@ -46,8 +46,6 @@ def function(name, rows, dt):
 """
     if widen:
         body += f"  %hf = arith.extf %h : {t2} to {tf}\n"
-    else:
-        body += "  %hf = arith.addf %h, %zero_unused : " + t2 + "\n" if False else ""
     hf = "%hf" if widen else "%h"
     body += f"""  %ef = tensor.empty({dims}) : {tf}
   %sq = arith.mulf {hf}, {hf} : {tf}

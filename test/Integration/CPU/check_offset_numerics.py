@@ -34,7 +34,7 @@ def main():
                                              (ROWS,), (n,), dynamic=dynamic)
                 text += t
                 funcs.append((name, n))
-        text = text.replace("func.func @", "func.func @").replace(") {\n", ") attributes {llvm.emit_c_interface} {\n")
+        text = text.replace(") {\n", ") attributes {llvm.emit_c_interface} {\n")
         lib = normcpu.Library(normcpu.compile_module(norm_opt, text, workdir, name=f"off_{width}",
                                                      options=f"vector-width={width}"))
         for name, n in funcs:

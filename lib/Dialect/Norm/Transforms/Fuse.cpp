@@ -185,29 +185,15 @@ Term peel(Term t, bool throughWidening = true) {
   return t;
 }
 
-/// The tensor a term reads, after widening casts, if it has `shape`.
-Value tensorOf(Term t, ArrayRef<int64_t> shape) {
+/// The last tensor of `shape` met following reads of the same value and
+/// widening casts from `t`; with `identityOnly`, only one read through the
+/// identity map (the tensor a term reads).
+Value tensorOf(Term t, ArrayRef<int64_t> shape, bool identityOnly = true) {
   Value found;
   for (unsigned guard = 0; guard < 32; ++guard) {
     auto type = dyn_cast<RankedTensorType>(t.value.getType());
-    if (type && type.getShape() == shape && t.map.isIdentity())
-      found = t.value;
-    Step s = viewStep(t);
-    if (s.kind == StepKind::Identity || s.kind == StepKind::Ext)
-      t = s.operands[0];
-    else
-      break;
-  }
-  return found;
-}
-
-/// The last tensor of `shape` (read through any map) met following reads
-/// of the same value and widening casts from `t`.
-Value lastTensorOf(Term t, ArrayRef<int64_t> shape) {
-  Value found;
-  for (unsigned guard = 0; guard < 32; ++guard) {
-    auto type = dyn_cast<RankedTensorType>(t.value.getType());
-    if (type && type.getShape() == shape)
+    if (type && type.getShape() == shape &&
+        (!identityOnly || t.map.isIdentity()))
       found = t.value;
     Step s = viewStep(t);
     if (s.kind == StepKind::Identity || s.kind == StepKind::Ext)
@@ -273,8 +259,9 @@ findForwardCandidates(Value root, SmallVectorImpl<Value> *anchors = nullptr) {
         // x made by a linalg op (an embedding gather, a residual add, an
         // exp): the walk above went on into its body; x begins at the last
         // tensor of the root's shape on the way, and its producer is a leaf.
-        else if (Value x = lastTensorOf(isLayer ? bs.operands[0] : *base,
-                                        rootType.getShape()))
+        else if (Value x = tensorOf(isLayer ? bs.operands[0] : *base,
+                                    rootType.getShape(),
+                                    /*identityOnly=*/false))
           candidates.push_back({isLayer, x});
         if (anchors)
           anchors->push_back(t.value);

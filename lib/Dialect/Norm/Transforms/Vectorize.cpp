@@ -135,8 +135,8 @@ LogicalResult tileForVectors(RewriterBase &rewriter, linalg::LinalgOp op,
   return success();
 }
 
-/// The accumulators of `loop` if every iter_arg is a vector sum carried
-/// through the loop (`yield acc + t`, acc used only there), else empty.
+/// Whether every iter_arg of `loop` is a float vector sum carried through
+/// it (`yield acc + t`, acc used only there) and its step is constant.
 bool isVectorSumLoop(scf::ForOp loop) {
   if (loop.getNumRegionIterArgs() == 0 || !loop.getConstantStep())
     return false;
