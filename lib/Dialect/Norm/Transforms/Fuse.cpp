@@ -34,6 +34,24 @@ using namespace mlir::norm;
 
 namespace {
 
+/// "a narrowing cast to bf16", or "arith.mulf in bf16 (rounding its
+/// result)" for arithmetic carried out in a narrow type.
+std::string describeRounding(const NormalFormBuilder::Rounding &t) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (t.implicit) {
+    os << (t.op ? t.op->getName().getStringRef() : StringRef("arithmetic"))
+       << " in " << t.type << " (which rounds its result to " << t.type
+       << ")";
+    if (t.op)
+      os << " at " << t.op->getLoc();
+  } else {
+    os << "a narrowing cast to " << t.type;
+  }
+  return text;
+}
+
+
 //===----------------------------------------------------------------------===//
 // Shapes and values
 //===----------------------------------------------------------------------===//
@@ -515,19 +533,18 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     // and back in an f32 norm, a statistic narrowed) changes the numbers
     // in a way the op does not reproduce.
     bool otherTrunc = false;
-    for (const auto &[input, type] : b.getTruncs()) {
-      if (type == rootType.getElementType() && b.equal(input, *p))
+    for (const NormalFormBuilder::Rounding &t : b.getTruncs()) {
+      if (t.type == rootType.getElementType() && b.equal(t.input, *p))
         continue;
-      if (m.gamma && type == xType.getElementType() && b.equal(input, xhat)) {
+      if (m.gamma && t.type == xType.getElementType() &&
+          b.equal(t.input, xhat)) {
         m.rounding = RoundingMode::BeforeGamma;
         continue;
       }
-      std::string typeName;
-      llvm::raw_string_ostream os(typeName);
-      os << type;
-      why = "a narrowing cast to " + typeName +
-            " is not a rounding the op models (y to its type, or x̂ to x's "
-            "type before γ)";
+      if (!otherTrunc)
+        why = describeRounding(t) +
+              " is not a rounding the op models (y to its type, or x̂ to "
+              "x's type before γ)";
       otherTrunc = true;
     }
     if (otherTrunc)
@@ -908,10 +925,10 @@ std::pair<Monomial, Monomial> splitBy(const NormalFormBuilder &b,
 /// to its type (the op computes in f32 and rounds once at the end).
 bool onlyFinalRounding(const NormalFormBuilder &b, const Poly &p,
                        Type rootElementType, std::string &why) {
-  for (const auto &[input, type] : b.getTruncs())
-    if (type != rootElementType || !b.equal(input, p)) {
-      why = "a narrowing cast inside the gradient is not a rounding the op "
-            "models";
+  for (const NormalFormBuilder::Rounding &t : b.getTruncs())
+    if (t.type != rootElementType || !b.equal(t.input, p)) {
+      why = describeRounding(t) +
+            " inside the gradient is not a rounding the op models";
       return false;
     }
   return true;

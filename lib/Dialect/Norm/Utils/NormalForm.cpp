@@ -1218,6 +1218,43 @@ std::optional<Term> NormalFormBuilder::representative(const Poly &p) const {
 // Building
 //===----------------------------------------------------------------------===//
 
+/// The steps that compute a new value (and so round it to the result type);
+/// casts, negation, reshapes and constants do not.
+static bool roundsInItsType(StepKind kind) {
+  switch (kind) {
+  case StepKind::Add:
+  case StepKind::Sub:
+  case StepKind::Mul:
+  case StepKind::Div:
+  case StepKind::Sqrt:
+  case StepKind::Rsqrt:
+  case StepKind::Recip:
+  case StepKind::Pow:
+  case StepKind::Sum:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// `c` rounded to nearest in `type`.
+static std::optional<Rational> roundTo(const Rational &c, FloatType type) {
+  APFloat value(c.toDouble());
+  bool lost = false;
+  value.convert(type.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+  value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+  return Rational::fromDouble(value.convertToDouble());
+}
+
+static bool isPowerOfTwo(const Rational &c) {
+  double d = std::fabs(c.toDouble());
+  int e = 0;
+  if (d == 0 || std::frexp(d, &e) != 0.5)
+    return false;
+  std::optional<Rational> back = Rational::fromDouble(d);
+  return back && (*back == c || *back == -c);
+}
+
 FailureOr<Poly> NormalFormBuilder::build(Value value) {
   auto type = dyn_cast<ShapedType>(value.getType());
   AffineMap map =
@@ -1299,7 +1336,7 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
           break;
         }
       }
-      truncs.push_back({*result, step.type});
+      truncs.push_back({*result, step.type, step.op, /*implicit=*/false});
     }
     break;
   case StepKind::Add:
@@ -1346,6 +1383,30 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
   case StepKind::Size:
     result = Poly::atom(size(step.sizeOf, step.dim));
     break;
+  }
+  // Arithmetic in a float type narrower than f32 rounds its result to that
+  // type, as a narrowing cast would: a constant is folded to its rounded
+  // value, anything else is recorded (the matcher accepts only the roundings
+  // the op models). x · 2^k of an x already in that type is exact.
+  if (succeeded(result) && roundsInItsType(step.kind)) {
+    auto ft = dyn_cast<FloatType>(getElementTypeOrSelf(term.value.getType()));
+    if (ft && ft.getFPMantissaWidth() < 24) {
+      Rational c;
+      std::optional<Monomial> mono = result->singleMonomial(&c);
+      if (result->isZero()) {
+      } else if (mono && mono->empty()) {
+        if (std::optional<Rational> r = roundTo(c, ft))
+          result = Poly::constant(*r);
+        else
+          result = failure();
+      } else if (!(mono && mono->size() == 1 && (*mono)[0].second == 1 &&
+                   isPowerOfTwo(c) &&
+                   getAtom((*mono)[0].first).kind == AtomKind::Leaf &&
+                   getElementTypeOrSelf(
+                       getAtom((*mono)[0].first).value.getType()) == ft)) {
+        truncs.push_back({*result, ft, step.op, /*implicit=*/true});
+      }
+    }
   }
   // A step we cannot express: the value is an opaque input, if it can be
   // named (a tensor, or a scalar outside any body).

@@ -290,3 +290,71 @@ func.func @dbeta_over_dim0_only(%dy: tensor<2x4x32xf32>, %x: tensor<2x4x32xf32>,
     }
   return %dx, %db : tensor<2x4x32xf32>, tensor<4x32xf32>
 }
+
+// -----
+
+// RMSNorm computed entirely in bf16: x², Σ, the mean, rsqrt and x·rstd each
+// round to bf16; the op accumulates in f32, so raising it would change the
+// numbers.
+// CHECK-LABEL: func.func @rms_all_bf16
+// CHECK-NOT: norm.
+func.func @rms_all_bf16(%x: tensor<4x64xbf16>, %w: tensor<64xbf16>) -> tensor<4x64xbf16> {
+  %sq = arith.mulf %x, %x : tensor<4x64xbf16>
+  %z = arith.constant 0.0 : bf16
+  %e = tensor.empty() : tensor<4xbf16>
+  %f = linalg.fill ins(%z : bf16) outs(%e : tensor<4xbf16>) -> tensor<4xbf16>
+  %s = linalg.reduce ins(%sq : tensor<4x64xbf16>) outs(%f : tensor<4xbf16>) dimensions = [1]
+    (%a: bf16, %b: bf16) {
+      %t = arith.addf %a, %b : bf16
+      linalg.yield %t : bf16
+    }
+  %eb = tensor.empty() : tensor<4x64xbf16>
+  // expected-remark @+1 {{not raised: arith.mulf in bf16 (which rounds its result to bf16)}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %s, %w : tensor<4x64xbf16>, tensor<4xbf16>, tensor<64xbf16>) outs(%eb : tensor<4x64xbf16>) {
+  ^bb0(%a: bf16, %ss: bf16, %g: bf16, %o: bf16):
+    %n = arith.constant 64.0 : bf16
+    %eps = arith.constant 1.0e-6 : bf16
+    %m = arith.divf %ss, %n : bf16
+    %v = arith.addf %m, %eps : bf16
+    %r = math.rsqrt %v : bf16
+    %xh = arith.mulf %a, %r : bf16
+    %q = arith.mulf %xh, %g : bf16
+    linalg.yield %q : bf16
+  } -> tensor<4x64xbf16>
+  return %y : tensor<4x64xbf16>
+}
+
+// -----
+
+// rstd narrowed to f16 before it scales x in f16: a rounded statistic.
+// CHECK-LABEL: func.func @rms_rstd_narrowed
+// CHECK-NOT: norm.
+func.func @rms_rstd_narrowed(%x: tensor<4x64xf16>, %w: tensor<64xf16>) -> tensor<4x64xf16> {
+  %xf = arith.extf %x : tensor<4x64xf16> to tensor<4x64xf32>
+  %sq = arith.mulf %xf, %xf : tensor<4x64xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+    (%a: f32, %b: f32) {
+      %t = arith.addf %a, %b : f32
+      linalg.yield %t : f32
+    }
+  %eb = tensor.empty() : tensor<4x64xf16>
+  // expected-remark @+1 {{not raised: a narrowing cast to f16}}
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %s, %w : tensor<4x64xf16>, tensor<4xf32>, tensor<64xf16>) outs(%eb : tensor<4x64xf16>) {
+  ^bb0(%a: f16, %ss: f32, %g: f16, %o: f16):
+    %n = arith.constant 64.0 : f32
+    %eps = arith.constant 1.0e-6 : f32
+    %m = arith.divf %ss, %n : f32
+    %v = arith.addf %m, %eps : f32
+    %r = math.rsqrt %v : f32
+    %rh = arith.truncf %r : f32 to f16
+    %xh = arith.mulf %a, %rh : f16
+    %q = arith.mulf %xh, %g : f16
+    linalg.yield %q : f16
+  } -> tensor<4x64xf16>
+  return %y : tensor<4x64xf16>
+}

@@ -224,7 +224,9 @@ func.func @layer_generic(%x: tensor<4x40xf32>, %w: tensor<40xf32>, %b: tensor<40
 // -----
 
 // tosa LayerNorm in bf16: cast to f32, two reductions, pow(var + eps, −0.5),
-// cast back, weight and bias in bf16 after the narrowing.
+// cast x̂ back to bf16, then weight and bias applied in f32 to the rounded x̂
+// and rounded once (weight and bias in bf16 arithmetic would round twice:
+// norm-fuse-negative.mlir @layer_tosa_bf16_double_rounding).
 // CHECK-LABEL: func.func @layer_tosa_bf16
 // CHECK: norm.layer_norm ins(%{{.+}} : tensor<3x32xbf16>) gamma(%{{.+}} : tensor<32xbf16>) beta(%{{.+}} : tensor<32xbf16>)
 // CHECK-SAME: rounding = #norm.rounding<before_gamma>
@@ -244,8 +246,12 @@ func.func @layer_tosa_bf16(%x: tensor<3x32xbf16>, %w: tensor<1x32xbf16>, %b: ten
   %r = tosa.pow %v, %mhalf : (tensor<3x1xf32>, tensor<1x1xf32>) -> tensor<3x1xf32>
   %xn = tosa.mul %d, %r, %shift : (tensor<3x32xf32>, tensor<3x1xf32>, tensor<1xi8>) -> tensor<3x32xf32>
   %xb = tosa.cast %xn : (tensor<3x32xf32>) -> tensor<3x32xbf16>
-  %yw = tosa.mul %xb, %w, %shift : (tensor<3x32xbf16>, tensor<1x32xbf16>, tensor<1xi8>) -> tensor<3x32xbf16>
-  %y = tosa.add %yw, %b : (tensor<3x32xbf16>, tensor<1x32xbf16>) -> tensor<3x32xbf16>
+  %xbf = tosa.cast %xb : (tensor<3x32xbf16>) -> tensor<3x32xf32>
+  %wf = tosa.cast %w : (tensor<1x32xbf16>) -> tensor<1x32xf32>
+  %bf = tosa.cast %b : (tensor<1x32xbf16>) -> tensor<1x32xf32>
+  %yw = tosa.mul %xbf, %wf, %shift : (tensor<3x32xf32>, tensor<1x32xf32>, tensor<1xi8>) -> tensor<3x32xf32>
+  %yf = tosa.add %yw, %bf : (tensor<3x32xf32>, tensor<1x32xf32>) -> tensor<3x32xf32>
+  %y = tosa.cast %yf : (tensor<3x32xf32>) -> tensor<3x32xbf16>
   return %y : tensor<3x32xbf16>
 }
 
@@ -504,4 +510,162 @@ func.func @layer_rounded_reciprocal(%x: tensor<3x24xf32>) -> tensor<3x24xf32> {
   %rb = linalg.broadcast ins(%r : tensor<3xf32>) outs(%e : tensor<3x24xf32>) dimensions = [1]
   %y = arith.mulf %d, %rb : tensor<3x24xf32>
   return %y : tensor<3x24xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#col = affine_map<(d0, d1) -> (d1)>
+
+// bf16(f32(bf16(x̂)) · f32(γ)): x̂ rounded, widened, scaled in f32 and
+// rounded once; the same as bf16(bf16(x̂) · γ) (a bf16 product is exact in
+// f32), so before_gamma (issue 16 class 10).
+// CHECK-LABEL: func.func @rms_round_widen_scale
+// CHECK: norm.rms_norm
+// CHECK-SAME: rounding = #norm.rounding<before_gamma>
+func.func @rms_round_widen_scale(%x: tensor<4x64xbf16>, %w: tensor<64xbf16>) -> tensor<4x64xbf16> {
+  %xf = arith.extf %x : tensor<4x64xbf16> to tensor<4x64xf32>
+  %sq = arith.mulf %xf, %xf : tensor<4x64xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+    (%a: f32, %b: f32) {
+      %t = arith.addf %a, %b : f32
+      linalg.yield %t : f32
+    }
+  %eb = tensor.empty() : tensor<4x64xbf16>
+  %y = linalg.generic {indexing_maps = [#id, #row, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%xf, %s, %w : tensor<4x64xf32>, tensor<4xf32>, tensor<64xbf16>) outs(%eb : tensor<4x64xbf16>) {
+  ^bb0(%a: f32, %ss: f32, %g: bf16, %o: bf16):
+    %n = arith.constant 64.0 : f32
+    %eps = arith.constant 1.0e-6 : f32
+    %m = arith.divf %ss, %n : f32
+    %v = arith.addf %m, %eps : f32
+    %r = math.rsqrt %v : f32
+    %xh = arith.mulf %a, %r : f32
+    %t = arith.truncf %xh : f32 to bf16
+    %t2 = arith.extf %t : bf16 to f32
+    %g2 = arith.extf %g : bf16 to f32
+    %p = arith.mulf %t2, %g2 : f32
+    %q = arith.truncf %p : f32 to bf16
+    linalg.yield %q : bf16
+  } -> tensor<4x64xbf16>
+  return %y : tensor<4x64xbf16>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#col = affine_map<(d0, d1) -> (d1)>
+
+// The narrowing and the bf16 weight multiply in one body: bf16 arithmetic
+// rounds the product, the root's own rounding.
+// CHECK-LABEL: func.func @rms_round_then_bf16_scale
+// CHECK: norm.rms_norm
+// CHECK-SAME: rounding = #norm.rounding<before_gamma>
+func.func @rms_round_then_bf16_scale(%x: tensor<4x64xbf16>, %w: tensor<64xbf16>) -> tensor<4x64xbf16> {
+  %xf = arith.extf %x : tensor<4x64xbf16> to tensor<4x64xf32>
+  %sq = arith.mulf %xf, %xf : tensor<4x64xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x64xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+    (%a: f32, %b: f32) {
+      %t = arith.addf %a, %b : f32
+      linalg.yield %t : f32
+    }
+  %eb = tensor.empty() : tensor<4x64xbf16>
+  %y = linalg.generic {indexing_maps = [#id, #row, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%xf, %s, %w : tensor<4x64xf32>, tensor<4xf32>, tensor<64xbf16>) outs(%eb : tensor<4x64xbf16>) {
+  ^bb0(%a: f32, %ss: f32, %g: bf16, %o: bf16):
+    %n = arith.constant 64.0 : f32
+    %eps = arith.constant 1.0e-6 : f32
+    %m = arith.divf %ss, %n : f32
+    %v = arith.addf %m, %eps : f32
+    %r = math.rsqrt %v : f32
+    %xh = arith.mulf %a, %r : f32
+    %t = arith.truncf %xh : f32 to bf16
+    %q = arith.mulf %t, %g : bf16
+    linalg.yield %q : bf16
+  } -> tensor<4x64xbf16>
+  return %y : tensor<4x64xbf16>
+}
+
+// -----
+
+// TOSA with a rank-equal weight 1x1xN multiplied by implicit broadcast
+// (issue 16 class 8): γ is absorbed, collapsed to N.
+// CHECK-LABEL: func.func @rms_tosa_rank3_weight
+// CHECK: %[[G:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0, 1, 2]] : tensor<1x1x64xf32> into tensor<64xf32>
+// CHECK: norm.rms_norm ins(%{{.+}} : tensor<2x5x64xf32>) gamma(%[[G]] : tensor<64xf32>)
+// CHECK-NOT: tosa.mul
+func.func @rms_tosa_rank3_weight(%x: tensor<2x5x64xf32>, %w: tensor<1x1x64xf32>) -> tensor<2x5x64xf32> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inv = "tosa.const"() <{values = dense<1.5625e-02> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %eps = "tosa.const"() <{values = dense<1.0e-6> : tensor<1x1x1xf32>}> : () -> tensor<1x1x1xf32>
+  %sq = tosa.mul %x, %x, %shift : (tensor<2x5x64xf32>, tensor<2x5x64xf32>, tensor<1xi8>) -> tensor<2x5x64xf32>
+  %s = tosa.reduce_sum %sq {axis = 2 : i32} : (tensor<2x5x64xf32>) -> tensor<2x5x1xf32>
+  %m = tosa.mul %s, %inv, %shift : (tensor<2x5x1xf32>, tensor<1x1x1xf32>, tensor<1xi8>) -> tensor<2x5x1xf32>
+  %v = tosa.add %m, %eps : (tensor<2x5x1xf32>, tensor<1x1x1xf32>) -> tensor<2x5x1xf32>
+  %r = tosa.rsqrt %v : (tensor<2x5x1xf32>) -> tensor<2x5x1xf32>
+  %xn = tosa.mul %x, %r, %shift : (tensor<2x5x64xf32>, tensor<2x5x1xf32>, tensor<1xi8>) -> tensor<2x5x64xf32>
+  %y = tosa.mul %xn, %w, %shift : (tensor<2x5x64xf32>, tensor<1x1x64xf32>, tensor<1xi8>) -> tensor<2x5x64xf32>
+  return %y : tensor<2x5x64xf32>
+}
+
+// -----
+
+// The decode-shaped head norm: 1x16x1x128 with a 1x1x1x128 weight on the
+// left of the multiply.
+// CHECK-LABEL: func.func @rms_tosa_decode_head_weight
+// CHECK: %[[G:.+]] = tensor.collapse_shape %{{.+}} {{\[\[}}0, 1, 2, 3]] : tensor<1x1x1x128xf32> into tensor<128xf32>
+// CHECK: norm.rms_norm ins(%{{.+}} : tensor<1x16x1x128xf32>) gamma(%[[G]] : tensor<128xf32>)
+// CHECK-NOT: tosa.mul
+func.func @rms_tosa_decode_head_weight(%x: tensor<1x16x1x128xf32>, %w: tensor<1x1x1x128xf32>) -> tensor<1x16x1x128xf32> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inv = "tosa.const"() <{values = dense<7.8125e-03> : tensor<1x1x1x1xf32>}> : () -> tensor<1x1x1x1xf32>
+  %eps = "tosa.const"() <{values = dense<1.0e-6> : tensor<1x1x1x1xf32>}> : () -> tensor<1x1x1x1xf32>
+  %sq = tosa.mul %x, %x, %shift : (tensor<1x16x1x128xf32>, tensor<1x16x1x128xf32>, tensor<1xi8>) -> tensor<1x16x1x128xf32>
+  %s = tosa.reduce_sum %sq {axis = 3 : i32} : (tensor<1x16x1x128xf32>) -> tensor<1x16x1x1xf32>
+  %m = tosa.mul %s, %inv, %shift : (tensor<1x16x1x1xf32>, tensor<1x1x1x1xf32>, tensor<1xi8>) -> tensor<1x16x1x1xf32>
+  %v = tosa.add %m, %eps : (tensor<1x16x1x1xf32>, tensor<1x1x1x1xf32>) -> tensor<1x16x1x1xf32>
+  %r = tosa.rsqrt %v : (tensor<1x16x1x1xf32>) -> tensor<1x16x1x1xf32>
+  %xn = tosa.mul %x, %r, %shift : (tensor<1x16x1x128xf32>, tensor<1x16x1x1xf32>, tensor<1xi8>) -> tensor<1x16x1x128xf32>
+  %y = tosa.mul %w, %xn, %shift : (tensor<1x1x1x128xf32>, tensor<1x16x1x128xf32>, tensor<1xi8>) -> tensor<1x16x1x128xf32>
+  return %y : tensor<1x16x1x128xf32>
+}
+
+// -----
+
+// Issue 16 class 10: arithmetic in bf16 rounds. LayerNorm whose weight and
+// bias are applied in bf16 rounds twice, bf16(bf16(bf16(x̂)·γ) + β); the op
+// rounds once after the bias. The norm with γ is raised (before_gamma: it
+// is bf16(bf16(x̂)·γ)); the bias add stays a bf16 add after it.
+// CHECK-LABEL: func.func @layer_tosa_bf16_double_rounding
+// CHECK: %[[N:.+]] = norm.layer_norm
+// CHECK-NOT: beta(
+// CHECK-SAME: rounding = #norm.rounding<before_gamma>
+// CHECK: tosa.add %[[N]]
+func.func @layer_tosa_bf16_double_rounding(%x: tensor<3x32xbf16>, %w: tensor<1x32xbf16>, %b: tensor<1x32xbf16>) -> tensor<3x32xbf16> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inv = "tosa.const"() <{values = dense<3.125e-02> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>
+  %eps = "tosa.const"() <{values = dense<1.0e-5> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>
+  %mhalf = "tosa.const"() <{values = dense<-0.5> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>
+  %xf = tosa.cast %x : (tensor<3x32xbf16>) -> tensor<3x32xf32>
+  %s = tosa.reduce_sum %xf {axis = 1 : i32} : (tensor<3x32xf32>) -> tensor<3x1xf32>
+  %mean = tosa.mul %s, %inv, %shift : (tensor<3x1xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<3x1xf32>
+  %d = tosa.sub %xf, %mean : (tensor<3x32xf32>, tensor<3x1xf32>) -> tensor<3x32xf32>
+  %sq = tosa.mul %d, %d, %shift : (tensor<3x32xf32>, tensor<3x32xf32>, tensor<1xi8>) -> tensor<3x32xf32>
+  %vs = tosa.reduce_sum %sq {axis = 1 : i32} : (tensor<3x32xf32>) -> tensor<3x1xf32>
+  %var = tosa.mul %vs, %inv, %shift : (tensor<3x1xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<3x1xf32>
+  %v = tosa.add %var, %eps : (tensor<3x1xf32>, tensor<1x1xf32>) -> tensor<3x1xf32>
+  %r = tosa.pow %v, %mhalf : (tensor<3x1xf32>, tensor<1x1xf32>) -> tensor<3x1xf32>
+  %xn = tosa.mul %d, %r, %shift : (tensor<3x32xf32>, tensor<3x1xf32>, tensor<1xi8>) -> tensor<3x32xf32>
+  %xb = tosa.cast %xn : (tensor<3x32xf32>) -> tensor<3x32xbf16>
+  %yw = tosa.mul %xb, %w, %shift : (tensor<3x32xbf16>, tensor<1x32xbf16>, tensor<1xi8>) -> tensor<3x32xbf16>
+  %y = tosa.add %yw, %b : (tensor<3x32xbf16>, tensor<1x32xbf16>) -> tensor<3x32xbf16>
+  return %y : tensor<3x32xbf16>
 }

@@ -251,10 +251,17 @@ public:
   const llvm::SetVector<Operation *> &getExpandedOps() const {
     return expandedOps;
   }
-  /// Narrowing casts met: the normal form of the cast's input and the type.
-  const SmallVector<std::pair<Poly, Type>> &getTruncs() const {
-    return truncs;
-  }
+  /// A rounding met: a narrowing cast, or arithmetic carried out in a float
+  /// type narrower than f32 (`implicit`; `arith.mulf` on bf16 rounds its
+  /// product to bf16 as a cast would). `input` is the normal form of the
+  /// exact value that is rounded, `type` the type it is rounded to.
+  struct Rounding {
+    Poly input;
+    Type type;
+    Operation *op = nullptr;
+    bool implicit = false;
+  };
+  const SmallVector<Rounding> &getTruncs() const { return truncs; }
   /// A value and map whose whole normal form is `p`, if one was built.
   std::optional<Term> representative(const Poly &p) const;
 
@@ -270,7 +277,7 @@ private:
   std::map<std::pair<void *, void *>, std::optional<Poly>> memo;
   llvm::MapVector<Value, Visit> visited;
   llvm::SetVector<Operation *> expandedOps;
-  SmallVector<std::pair<Poly, Type>> truncs;
+  SmallVector<Rounding> truncs;
   SmallVector<int64_t> counts;
   /// 1/N -> the rounded constant read as it.
   SmallVector<std::pair<Rational, Rational>> snapped;
