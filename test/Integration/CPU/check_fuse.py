@@ -90,12 +90,18 @@ def split_top(text):
 
 def main():
     norm_opt, files = sys.argv[1], sys.argv[2:]
+    # --before=PASSES: both sides first go through these passes (the raise
+    # is then tested on IR as that upstream pass leaves it).
+    before = [f.split("=", 1)[1] for f in files if f.startswith("--before=")]
+    files = [f for f in files if not f.startswith("--before=")]
     workdir = normcpu.make_workdir()
     rng = np.random.default_rng(7)
     passed = failed = 0
     for file_no, path in enumerate(files):
         for index, (chunk, funcs) in enumerate(cases(path)):
             module = chunk + "\n" + "".join(wrapper(n, a, r) for n, a, r in funcs)
+            if before:
+                module = normcpu.run([norm_opt, *before, "-"], input=module).stdout
             tag = f"{os.path.basename(path)}#{index}"
             try:
                 fused = normcpu.run([norm_opt, "--norm-fuse", "-"], input=module).stdout

@@ -76,9 +76,16 @@ uint64_t dimMask(unsigned begin, unsigned end) {
 /// 0, returns the tensor's shape without those unit dims.
 std::optional<SmallVector<int64_t>>
 getProjectedShape(AffineMap map, ShapedType type, unsigned begin,
-                  unsigned end) {
+                  unsigned end, ArrayRef<int64_t> contextShape = {}) {
   SmallVector<int64_t> shape;
   unsigned next = begin;
+  // A context dim of size 1 may be absent (one index: a rank-0 rstd of a
+  // 1x1xN norm after linalg-fold-unit-extent-dims).
+  auto skipUnit = [&](unsigned upTo) {
+    while (next < upTo && next < contextShape.size() &&
+           contextShape[next] == 1)
+      ++next;
+  };
   for (auto [i, e] : llvm::enumerate(map.getResults())) {
     if (auto c = dyn_cast<AffineConstantExpr>(e)) {
       if (c.getValue() != 0 || type.getDimSize(i) != 1)
@@ -86,10 +93,13 @@ getProjectedShape(AffineMap map, ShapedType type, unsigned begin,
       continue;
     }
     auto d = dyn_cast<AffineDimExpr>(e);
+    if (d && d.getPosition() > next && d.getPosition() < end)
+      skipUnit(d.getPosition());
     if (!d || d.getPosition() != next++)
       return std::nullopt;
     shape.push_back(type.getDimSize(i));
   }
+  skipUnit(end);
   if (next != end)
     return std::nullopt;
   return shape;
@@ -577,7 +587,8 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
         auto type = dyn_cast<RankedTensorType>(result.getType());
         bool provided = false;
         if (it != b.getVisited().end() && type && type.getElementType().isF32() &&
-            getProjectedShape(it->second.map, type, 0, r - k)) {
+            getProjectedShape(it->second.map, type, 0, r - k,
+                              xType.getShape())) {
           if (b.equal(it->second.poly, rstdPoly)) {
             m.rstdUses.push_back(result);
             provided = true;
@@ -642,12 +653,47 @@ struct RaiseForwardNorm final : RewritePattern {
     return rewrite(*m, op, rewriter);
   }
 
+  /// Where the norm op goes: at the root, unless rstd or mean is read
+  /// before it (after linalg-fold-unit-extent-dims the keep-dim statistic
+  /// is an expand_shape of the reduced one, placed before the root); then
+  /// right after the last definition of x, γ and β in the root's block, so
+  /// that the op dominates those reads and they read its results.
+  static Operation *insertionPoint(const ForwardMatch &m, Operation *rootOp) {
+    Block *block = rootOp->getBlock();
+    auto readBefore = [&](ArrayRef<Value> uses) {
+      for (Value v : uses)
+        for (Operation *user : v.getUsers()) {
+          Operation *anc = block->findAncestorOpInBlock(*user);
+          if (anc && anc != rootOp && anc->isBeforeInBlock(rootOp))
+            return true;
+        }
+      return false;
+    };
+    if (!readBefore(m.rstdUses) && !readBefore(m.meanUses))
+      return rootOp;
+    Operation *after = nullptr;
+    SmallVector<Value> operands{m.x};
+    if (m.gamma)
+      operands.push_back(m.gamma->value);
+    if (m.beta)
+      operands.push_back(m.beta->value);
+    for (Value v : operands) {
+      Operation *def = v.getDefiningOp();
+      Operation *anc = def ? block->findAncestorOpInBlock(*def) : nullptr;
+      if (anc && (!after || after->isBeforeInBlock(anc)))
+        after = anc;
+    }
+    Operation *point = after ? after->getNextNode() : &block->front();
+    return point->isBeforeInBlock(rootOp) ? point : rootOp;
+  }
+
   LogicalResult rewrite(const ForwardMatch &m, Operation *rootOp,
                         PatternRewriter &rewriter) const {
     Location loc = rootOp->getLoc();
-    rewriter.setInsertionPoint(rootOp);
+    Operation *point = insertionPoint(m, rootOp);
+    rewriter.setInsertionPoint(point);
     // What this raise creates goes after `last`: erased if it is given up.
-    Operation *last = rootOp->getPrevNode();
+    Operation *last = point->getPrevNode();
     auto xType = cast<RankedTensorType>(m.x.getType());
     auto rootType = cast<RankedTensorType>(m.root.getType());
     unsigned r = xType.getRank(), k = m.numNormalized;
@@ -693,7 +739,7 @@ struct RaiseForwardNorm final : RewritePattern {
     }
     // Never emit invalid IR: an op its own verifier rejects is not raised.
     if (std::optional<std::string> error = verifyQuietly(normOp)) {
-      eraseCreated(rewriter, rootOp->getBlock(), last, rootOp);
+      eraseCreated(rewriter, rootOp->getBlock(), last, point);
       if (report)
         rootOp->emitRemark() << "not raised: the norm op would not verify: "
                              << *error;
@@ -1506,6 +1552,14 @@ struct NormFusePass final : norm::impl::NormFusePassBase<NormFusePass> {
     populateNormFusePatterns(patterns, report);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    // Never hand on invalid IR, even where the caller runs without the
+    // verifier: the whole result is checked, dominance included.
+    if (failed(verify(getOperation()))) {
+      getOperation()->emitError()
+          << "norm-fuse built IR that does not verify (a bug: please report "
+             "it with this input)";
+      return signalPassFailure();
+    }
     if (report)
       reportNearMisses();
   }
