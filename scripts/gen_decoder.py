@@ -10,6 +10,7 @@ residual add -> RMSNorm -> SiLU MLP -> residual add; a final RMSNorm.
 lookup as the first input and a GELU MLP.
 That is 4 norms per layer + 1, and every residual sum but the last feeds a
 norm. Usage: gen_decoder.py {linalg|tosa|torch} LAYERS [SEQ DIM HEADS]
+[--bf16] [--recip] [--eps-arg] (the last three: torch variants).
 """
 import sys
 
@@ -169,18 +170,28 @@ def tosa_model(layers, s, d, heads):
     return "\n".join(out) + "\n"
 
 
-def torch_model(layers, s, d, heads, vocab=50):
+def torch_model(layers, s, d, heads, vocab=50, dt="f32", recip=False,
+                eps_arg=False):
     """torch-mlir's linalg output style: every elementwise op a
     linalg.generic, keep-dim reductions into tensor<1xSx1xf32> through an
     output map with a constant 0, residual adds as generics, an embedding
     gather (linalg.index + tensor.extract) as the first norm's input, eps an
     f64 constant truncated to f32, the mean as sum / N, per-head QK-norm on
-    1xSxHxhd, softmax, and a GELU (erf) MLP."""
+    1xSxHxhd, softmax, and a GELU (erf) MLP.
+    Variants (issue 16): `dt="bf16"` stores everything in bf16 and each norm
+    widens x to f32, computes in f32 and narrows x̂ before the bf16 weight
+    multiply (Hugging Face's order); `recip` writes the mean as Σ times 1/N
+    pre-folded and rounded to f32 (inexact unless N is a power of 2);
+    `eps_arg` reads eps from a `tensor<1xf32>` argument. SEQ = 1 gives the
+    decode shapes 1x1xN."""
     hd = d // heads
-    t3 = f"tensor<1x{s}x{d}xf32>"
+    t3 = f"tensor<1x{s}x{d}x{dt}>"
+    t3f = f"tensor<1x{s}x{d}xf32>"
     t1 = f"tensor<1x{s}x1xf32>"
-    t2 = f"tensor<{s}x{d}xf32>"
-    tw = f"tensor<{d}x{d}xf32>"
+    t2 = f"tensor<{s}x{d}x{dt}>"
+    tw = f"tensor<{d}x{d}x{dt}>"
+    narrow = dt != "f32"
+    ninf = {"f32": "0xFF800000", "bf16": "0xFF80", "f16": "0xFC00"}[dt]
     out = []
     w = out.append
     id3 = "affine_map<(d0, d1, d2) -> (d0, d1, d2)>"
@@ -188,21 +199,25 @@ def torch_model(layers, s, d, heads, vocab=50):
     col3 = "affine_map<(d0, d1, d2) -> (d2)>"
     par3 = '["parallel", "parallel", "parallel"]'
     red3 = '["parallel", "parallel", "reduction"]'
-    args = [f"%ids: tensor<1x{s}xi64>", f"%table: tensor<{vocab}x{d}xf32>"]
+    args = [f"%ids: tensor<1x{s}xi64>", f"%table: tensor<{vocab}x{d}x{dt}>"]
     for l in range(layers):
-        args += [f"%wn{l}: tensor<{d}xf32>", f"%wq{l}: {tw}", f"%wk{l}: {tw}",
-                 f"%wv{l}: {tw}", f"%wo{l}: {tw}", f"%wqn{l}: tensor<{hd}xf32>",
-                 f"%wkn{l}: tensor<{hd}xf32>", f"%wm{l}: tensor<{d}xf32>",
+        args += [f"%wn{l}: tensor<{d}x{dt}>", f"%wq{l}: {tw}", f"%wk{l}: {tw}",
+                 f"%wv{l}: {tw}", f"%wo{l}: {tw}", f"%wqn{l}: tensor<{hd}x{dt}>",
+                 f"%wkn{l}: tensor<{hd}x{dt}>", f"%wm{l}: tensor<{d}x{dt}>",
                  f"%w1{l}: {tw}", f"%w2{l}: {tw}"]
-    args.append(f"%wf: tensor<{d}xf32>")
+    args.append(f"%wf: tensor<{d}x{dt}>")
+    if eps_arg:
+        args.append("%epsv: tensor<1xf32>")
     w(f"func.func @decoder({', '.join(args)}) -> {t3} {{")
     w("  %c0 = arith.constant 0.0 : f32")
-    w("  %ninf = arith.constant 0xFF800000 : f32")
+    w(f"  %c0d = arith.constant 0.0 : {dt}")
+    w(f"  %ninf = arith.constant {ninf} : {dt}")
     w(f"  %e3 = tensor.empty() : {t3}")
+    w(f"  %e3f = tensor.empty() : {t3f}")
     w(f"  %e1 = tensor.empty() : {t1}")
     w(f"  %z1 = linalg.fill ins(%c0 : f32) outs(%e1 : {t1}) -> {t1}")
     w(f"  %e2 = tensor.empty() : {t2}")
-    w(f"  %z2 = linalg.fill ins(%c0 : f32) outs(%e2 : {t2}) -> {t2}")
+    w(f"  %z2 = linalg.fill ins(%c0d : {dt}) outs(%e2 : {t2}) -> {t2}")
 
     def gen(name, ins, maps, iters, body, out_t=t3, init="%e3", bb=None):
         names = [v for v, _ in ins]
@@ -214,23 +229,47 @@ def torch_model(layers, s, d, heads, vocab=50):
         w(f"  }} -> {out_t}")
 
     def rms(name, x, wt, n, t=t3, tk=t1, z="%z1", e="%e3", ek="%e1", idm=id3, kd=kd3, col=col3,
-            par=par3, red=red3):
-        gen(f"{name}_sq", [(f"%{x}", t)], [idm, idm], par,
+            par=par3, red=red3, tf=t3f, ef="%e3f"):
+        if narrow:  # hidden_states.to(torch.float32)
+            gen(f"{name}_xf", [(f"%{x}", t)], [idm, idm], par,
+                f"    %0 = arith.extf %a : {dt} to f32\n    linalg.yield %0 : f32", tf, ef,
+                f"%a: {dt}, %o: f32")
+            x = f"{name}_xf"
+        else:
+            tf, ef = t, e
+        gen(f"{name}_sq", [(f"%{x}", tf)], [idm, idm], par,
             "    %two = arith.constant 2.0 : f32\n    %0 = math.powf %a, %two : f32\n    linalg.yield %0 : f32",
-            t, e, "%a: f32, %o: f32")
-        gen(f"{name}_s", [(f"%{name}_sq", t)], [idm, kd], red,
+            tf, ef, "%a: f32, %o: f32")
+        gen(f"{name}_s", [(f"%{name}_sq", tf)], [idm, kd], red,
             "    %0 = arith.addf %a, %o : f32\n    linalg.yield %0 : f32", tk, z, "%a: f32, %o: f32")
-        gen(f"{name}_m", [(f"%{name}_s", tk)], [idm, idm], par,
-            f"    %n = arith.constant {float(n):.1f} : f32\n    %0 = arith.divf %a, %n : f32\n    linalg.yield %0 : f32",
+        mean = (f"    %n = arith.constant {float(n):.1f} : f32\n    %0 = arith.divf %a, %n : f32\n"
+                if not recip else
+                f"    %inv = arith.constant {float(np_f32(1.0 / n)):.9e} : f32\n"
+                "    %0 = arith.mulf %a, %inv : f32\n")
+        gen(f"{name}_m", [(f"%{name}_s", tk)], [idm, idm], par, mean + "    linalg.yield %0 : f32",
             tk, ek, "%a: f32, %o: f32")
-        gen(f"{name}_r", [(f"%{name}_m", tk)], [idm, idm], par,
-            "    %eps = arith.constant 1.0e-6 : f64\n    %ef = arith.truncf %eps : f64 to f32\n"
-            "    %0 = arith.addf %a, %ef : f32\n    %1 = math.rsqrt %0 : f32\n    linalg.yield %1 : f32",
-            tk, ek, "%a: f32, %o: f32")
-        gen(f"{name}_xn", [(f"%{x}", t), (f"%{name}_r", tk)], [idm, kd, idm], par,
-            "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", t, e, "%a: f32, %b: f32, %o: f32")
-        gen(name, [(f"%{wt}", f"tensor<{n}xf32>"), (f"%{name}_xn", t)], [col, idm, idm], par,
-            "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", t, e, "%a: f32, %b: f32, %o: f32")
+        if eps_arg:
+            rank = len(idm.split("->")[0].split(","))
+            one = "affine_map<(" + ", ".join(f"d{i}" for i in range(rank)) + ") -> (0)>"
+            gen(f"{name}_r", [(f"%{name}_m", tk), ("%epsv", "tensor<1xf32>")], [idm, one, idm], par,
+                "    %0 = arith.addf %a, %ev : f32\n    %1 = math.rsqrt %0 : f32\n    linalg.yield %1 : f32",
+                tk, ek, "%a: f32, %ev: f32, %o: f32")
+        else:
+            gen(f"{name}_r", [(f"%{name}_m", tk)], [idm, idm], par,
+                "    %eps = arith.constant 1.0e-6 : f64\n    %ef = arith.truncf %eps : f64 to f32\n"
+                "    %0 = arith.addf %a, %ef : f32\n    %1 = math.rsqrt %0 : f32\n    linalg.yield %1 : f32",
+                tk, ek, "%a: f32, %o: f32")
+        gen(f"{name}_xn", [(f"%{x}", tf), (f"%{name}_r", tk)], [idm, kd, idm], par,
+            "    %0 = arith.mulf %a, %b : f32\n    linalg.yield %0 : f32", tf, ef, "%a: f32, %b: f32, %o: f32")
+        xn = f"{name}_xn"
+        if narrow:  # hidden_states.to(input_dtype)
+            gen(f"{name}_xb", [(f"%{xn}", tf)], [idm, idm], par,
+                f"    %0 = arith.truncf %a : f32 to {dt}\n    linalg.yield %0 : {dt}", t, e,
+                f"%a: f32, %o: {dt}")
+            xn = f"{name}_xb"
+        gen(name, [(f"%{wt}", f"tensor<{n}x{dt}>"), (f"%{xn}", t)], [col, idm, idm], par,
+            f"    %0 = arith.mulf %a, %b : {dt}\n    linalg.yield %0 : {dt}", t, e,
+            f"%a: {dt}, %b: {dt}, %o: {dt}")
 
     def matmul(name, a, wt):
         w(f"  %{name}_c = tensor.collapse_shape %{a} [[0, 1], [2]] : {t3} into {t2}")
@@ -239,9 +278,11 @@ def torch_model(layers, s, d, heads, vocab=50):
 
     def add(name, a, b):
         gen(name, [(f"%{a}", t3), (f"%{b}", t3)], [id3, id3, id3], par3,
-            "    %0 = arith.addf %a, %b : f32\n    linalg.yield %0 : f32", t3, "%e3", "%a: f32, %b: f32, %o: f32")
+            f"    %0 = arith.addf %a, %b : {dt}\n    linalg.yield %0 : {dt}", t3, "%e3",
+            f"%a: {dt}, %b: {dt}, %o: {dt}")
 
-    t4 = f"tensor<1x{s}x{heads}x{hd}xf32>"
+    t4 = f"tensor<1x{s}x{heads}x{hd}x{dt}>"
+    t4f = f"tensor<1x{s}x{heads}x{hd}xf32>"
     t4k = f"tensor<1x{s}x{heads}x1xf32>"
     id4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
     kd4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>"
@@ -249,27 +290,29 @@ def torch_model(layers, s, d, heads, vocab=50):
     par4 = '["parallel", "parallel", "parallel", "parallel"]'
     red4 = '["parallel", "parallel", "parallel", "reduction"]'
     w(f"  %e4 = tensor.empty() : {t4}")
+    w(f"  %e4f = tensor.empty() : {t4f}")
     w(f"  %e4k = tensor.empty() : {t4k}")
     w(f"  %z4 = linalg.fill ins(%c0 : f32) outs(%e4k : {t4k}) -> {t4k}")
 
     def qk_norm(name, x, wt):
         w(f"  %{name}_x = tensor.expand_shape %{x} [[0], [1], [2, 3]] output_shape [1, {s}, {heads}, {hd}] : {t3} into {t4}")
         rms(f"{name}_y", f"{name}_x", wt, hd, t4, t4k, "%z4", "%e4", "%e4k", id4, kd4, col4, par4,
-            red4)
+            red4, t4f, "%e4f")
         w(f"  %{name} = tensor.collapse_shape %{name}_y [[0], [1], [2, 3]] : {t4} into {t3}")
 
     # Embedding lookup.
     gen("x", [("%ids", f"tensor<1x{s}xi64>")], ["affine_map<(d0, d1, d2) -> (d0, d1)>", id3], par3,
         "    %k = linalg.index 2 : index\n    %r = arith.index_cast %i : i64 to index\n"
-        f"    %v = tensor.extract %table[%r, %k] : tensor<{vocab}x{d}xf32>\n    linalg.yield %v : f32",
-        t3, "%e3", "%i: i64, %o: f32")
-    ts = f"tensor<{s}x{s}xf32>"
+        f"    %v = tensor.extract %table[%r, %k] : tensor<{vocab}x{d}x{dt}>\n    linalg.yield %v : {dt}",
+        t3, "%e3", f"%i: i64, %o: {dt}")
+    ts = f"tensor<{s}x{s}x{dt}>"
+    t1s = f"tensor<{s}x1x{dt}>"
     w(f"  %ess = tensor.empty() : {ts}")
-    w(f"  %zss = linalg.fill ins(%c0 : f32) outs(%ess : {ts}) -> {ts}")
-    w(f"  %es = tensor.empty() : tensor<{s}x1xf32>")
-    w(f"  %zs = linalg.fill ins(%c0 : f32) outs(%es : tensor<{s}x1xf32>) -> tensor<{s}x1xf32>")
-    w(f"  %ms = linalg.fill ins(%ninf : f32) outs(%es : tensor<{s}x1xf32>) -> tensor<{s}x1xf32>")
-    w(f"  %et = tensor.empty() : tensor<{d}x{s}xf32>")
+    w(f"  %zss = linalg.fill ins(%c0d : {dt}) outs(%ess : {ts}) -> {ts}")
+    w(f"  %es = tensor.empty() : {t1s}")
+    w(f"  %zs = linalg.fill ins(%c0d : {dt}) outs(%es : {t1s}) -> {t1s}")
+    w(f"  %ms = linalg.fill ins(%ninf : {dt}) outs(%es : {t1s}) -> {t1s}")
+    w(f"  %et = tensor.empty() : tensor<{d}x{s}x{dt}>")
     id2 = "affine_map<(d0, d1) -> (d0, d1)>"
     kd2 = "affine_map<(d0, d1) -> (d0, 0)>"
     h = "x"
@@ -282,32 +325,38 @@ def torch_model(layers, s, d, heads, vocab=50):
         w(f"  %qc{l} = tensor.collapse_shape %qn{l} [[0, 1], [2]] : {t3} into {t2}")
         w(f"  %kc{l} = tensor.collapse_shape %kn{l} [[0, 1], [2]] : {t3} into {t2}")
         w(f"  %vc{l} = tensor.collapse_shape %v{l} [[0, 1], [2]] : {t3} into {t2}")
-        w(f"  %kt{l} = linalg.transpose ins(%kc{l} : {t2}) outs(%et : tensor<{d}x{s}xf32>) permutation = [1, 0]")
-        w(f"  %sc{l} = linalg.matmul ins(%qc{l}, %kt{l} : {t2}, tensor<{d}x{s}xf32>) outs(%zss : {ts}) -> {ts}")
+        w(f"  %kt{l} = linalg.transpose ins(%kc{l} : {t2}) outs(%et : tensor<{d}x{s}x{dt}>) permutation = [1, 0]")
+        w(f"  %sc{l} = linalg.matmul ins(%qc{l}, %kt{l} : {t2}, tensor<{d}x{s}x{dt}>) outs(%zss : {ts}) -> {ts}")
         gen(f"mx{l}", [(f"%sc{l}", ts)], [id2, kd2], '["parallel", "reduction"]',
-            "    %0 = arith.maximumf %a, %o : f32\n    linalg.yield %0 : f32", f"tensor<{s}x1xf32>", "%ms",
-            "%a: f32, %o: f32")
-        gen(f"ex{l}", [(f"%sc{l}", ts), (f"%mx{l}", f"tensor<{s}x1xf32>")], [id2, kd2, id2],
+            f"    %0 = arith.maximumf %a, %o : {dt}\n    linalg.yield %0 : {dt}", t1s, "%ms",
+            f"%a: {dt}, %o: {dt}")
+        gen(f"ex{l}", [(f"%sc{l}", ts), (f"%mx{l}", t1s)], [id2, kd2, id2],
             '["parallel", "parallel"]',
-            "    %0 = arith.subf %a, %b : f32\n    %1 = math.exp %0 : f32\n    linalg.yield %1 : f32", ts, "%ess",
-            "%a: f32, %b: f32, %o: f32")
+            f"    %0 = arith.subf %a, %b : {dt}\n    %1 = math.exp %0 : {dt}\n    linalg.yield %1 : {dt}", ts,
+            "%ess", f"%a: {dt}, %b: {dt}, %o: {dt}")
         gen(f"es{l}", [(f"%ex{l}", ts)], [id2, kd2], '["parallel", "reduction"]',
-            "    %0 = arith.addf %a, %o : f32\n    linalg.yield %0 : f32", f"tensor<{s}x1xf32>", "%zs",
-            "%a: f32, %o: f32")
-        gen(f"pr{l}", [(f"%ex{l}", ts), (f"%es{l}", f"tensor<{s}x1xf32>")], [id2, kd2, id2],
+            f"    %0 = arith.addf %a, %o : {dt}\n    linalg.yield %0 : {dt}", t1s, "%zs",
+            f"%a: {dt}, %o: {dt}")
+        gen(f"pr{l}", [(f"%ex{l}", ts), (f"%es{l}", t1s)], [id2, kd2, id2],
             '["parallel", "parallel"]',
-            "    %0 = arith.divf %a, %b : f32\n    linalg.yield %0 : f32", ts, "%ess", "%a: f32, %b: f32, %o: f32")
+            f"    %0 = arith.divf %a, %b : {dt}\n    linalg.yield %0 : {dt}", ts, "%ess",
+            f"%a: {dt}, %b: {dt}, %o: {dt}")
         w(f"  %atm{l} = linalg.matmul ins(%pr{l}, %vc{l} : {ts}, {t2}) outs(%z2 : {t2}) -> {t2}")
         w(f"  %at{l} = tensor.expand_shape %atm{l} [[0, 1], [2]] output_shape [1, {s}, {d}] : {t2} into {t3}")
         matmul(f"o{l}", f"at{l}", f"wo{l}")
         add(f"h{l}", h, f"o{l}")
         rms(f"m{l}", f"h{l}", f"wm{l}", d)
         matmul(f"u{l}", f"m{l}", f"w1{l}")
+        # GELU (erf), computed in f32 (widened and narrowed in the body).
+        av = "%af" if narrow else "%a"
         gen(f"g{l}", [(f"%u{l}", t3)], [id3, id3], par3,
+            (f"    %af = arith.extf %a : {dt} to f32\n" if narrow else "") +
             "    %half = arith.constant 0.5 : f32\n    %one = arith.constant 1.0 : f32\n"
-            "    %rs = arith.constant 0.70710678118654757 : f32\n    %0 = arith.mulf %a, %rs : f32\n"
-            "    %1 = math.erf %0 : f32\n    %2 = arith.addf %1, %one : f32\n    %3 = arith.mulf %a, %half : f32\n"
-            "    %4 = arith.mulf %3, %2 : f32\n    linalg.yield %4 : f32", t3, "%e3", "%a: f32, %o: f32")
+            f"    %rs = arith.constant 0.70710678118654757 : f32\n    %0 = arith.mulf {av}, %rs : f32\n"
+            f"    %1 = math.erf %0 : f32\n    %2 = arith.addf %1, %one : f32\n    %3 = arith.mulf {av}, %half : f32\n"
+            "    %4 = arith.mulf %3, %2 : f32\n" +
+            (f"    %5 = arith.truncf %4 : f32 to {dt}\n    linalg.yield %5 : {dt}" if narrow else
+             "    linalg.yield %4 : f32"), t3, "%e3", f"%a: {dt}, %o: {dt}")
         matmul(f"dn{l}", f"g{l}", f"w2{l}")
         add(f"r{l}", f"h{l}", f"dn{l}")
         h = f"r{l}"
@@ -317,11 +366,29 @@ def torch_model(layers, s, d, heads, vocab=50):
     return "\n".join(out) + "\n"
 
 
+def np_f32(v):
+    """v rounded to f32 (struct, so that the generator needs no numpy)."""
+    import struct
+    return struct.unpack("f", struct.pack("f", v))[0]
+
+
 def main():
-    kind, layers = sys.argv[1], int(sys.argv[2])
-    s, d, heads = (int(a) for a in (sys.argv[3:6] if len(sys.argv) > 5 else (16, 64, 4)))
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    pos = [a for a in sys.argv[1:] if not a.startswith("--")]
+    kind, layers = pos[0], int(pos[1])
+    s, d, heads = (int(a) for a in (pos[2:5] if len(pos) > 4 else (16, 64, 4)))
     models = {"linalg": linalg_model, "tosa": tosa_model, "torch": torch_model}
-    sys.stdout.write(models[kind](layers, s, d, heads))
+    kw = {}
+    if flags:
+        if kind != "torch":
+            sys.exit("gen_decoder.py: --bf16, --recip and --eps-arg are torch spellings")
+        known = {"--bf16": ("dt", "bf16"), "--recip": ("recip", True),
+                 "--eps-arg": ("eps_arg", True)}
+        for f in flags:
+            if f not in known:
+                sys.exit(f"gen_decoder.py: unknown flag {f}")
+            kw[known[f][0]] = known[f][1]
+    sys.stdout.write(models[kind](layers, s, d, heads, **kw))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ class Case:
     def __init__(self, name, op, dtype, n, static_n=True, gamma=True,
                  beta=False, residual=False, residual_out=False, stats=False,
                  offset=0.0, rounding="once", dx=True, dgamma=True,
-                 dbeta=False, eps=None):
+                 dbeta=False, eps=None, runtime_eps=None):
         self.__dict__.update(locals())
         del self.__dict__["self"]
 
@@ -80,6 +80,10 @@ class Case:
             if self.dbeta:
                 add("dbeta", col, "f32", "out", "col")
         sig = ", ".join(f"%{a}: {t}" for a, t in args)
+        # A runtime eps: an f32 scalar argument (after the pointers and the
+        # dynamic sizes in the entry point; the manifest gives its value).
+        if self.runtime_eps is not None:
+            sig += ", %eps: f32"
         outs = [(a, t) for (a, t), k in zip(args, kinds) if k["role"] == "out"]
         ins = [(a, t) for (a, t), k in zip(args, kinds) if k["role"] == "in"]
         ty = {a: t for a, t in args}
@@ -99,6 +103,8 @@ class Case:
             for g in ("gamma", "beta", "residual"):
                 if g in ty:
                     body += f" {g}(%{g} : {ty[g]})"
+            if self.runtime_eps is not None:
+                body += " eps(%eps : f32)"
             body += f" outs(%y : {ty['y']})"
             for g in ("mean", "rstd", "residual_out"):
                 if g in ty:
@@ -118,8 +124,12 @@ class Case:
         lines.append("}")
         entry = {"name": self.name, "op": op, "dtype": self.dtype, "n": self.n,
                  "static_n": self.static_n, "args": kinds,
-                 "eps": self.eps if self.eps is not None else
+                 "eps": self.runtime_eps if self.runtime_eps is not None else
+                 self.eps if self.eps is not None else
                  (1e-5 if layer else 1e-6),
+                 "scalars": ([{"name": "eps", "dtype": "f32",
+                               "value": self.runtime_eps}]
+                             if self.runtime_eps is not None else []),
                  "offset": self.offset, "rounding": self.rounding}
         return "\n".join(lines), entry
 
@@ -142,6 +152,9 @@ def test_cases():
                                       residual_out=True, stats=True)),
             # eps = 0 (check_gpu_edge.py: a row of zeros gives NaN).
             ("eps0", 3000, False, dict(beta=True, stats=True, eps=0.0)),
+            # A runtime eps (a kernel argument), large enough to matter.
+            ("runtime_eps", 2048, False, dict(beta=True, stats=True,
+                                              runtime_eps=0.125)),
         ]
         for suffix, n, static, kw in variants:
             cases.append(Case(f"{base}_{suffix}", op, dt, n, static, **kw))

@@ -35,7 +35,9 @@ class Library:
         if stream is None:
             stream = torch.cuda.current_stream()
         fn.restype = ctypes.c_int32
-        err = fn(ctypes.c_void_p(stream.cuda_stream), *ptrs, *sizes)
+        # Scalars (a runtime eps) come last, with the manifest's value.
+        scalars = [ctypes.c_float(a["value"]) for a in case.get("scalars", [])]
+        err = fn(ctypes.c_void_p(stream.cuda_stream), *ptrs, *sizes, *scalars)
         if err != 0:
             raise RuntimeError(f"norm_{name} returned CUDA error {err}")
 

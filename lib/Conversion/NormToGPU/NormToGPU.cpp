@@ -422,9 +422,12 @@ public:
   }
 
   /// 1 / sqrt(m2 / N + eps): both correctly rounded (as the CPU lowering).
-  Value rstdOf(Value m2, double epsilon) {
+  /// `epsValue` (a runtime epsilon, a kernel argument once outlined)
+  /// replaces the constant when given.
+  Value rstdOf(Value m2, double epsilon, Value epsValue = Value()) {
     Value var = arith::DivFOp::create(b, loc, m2, count);
-    Value root = math::SqrtOp::create(b, loc, add(var, cst(epsilon)));
+    Value root = math::SqrtOp::create(
+        b, loc, add(var, epsValue ? epsValue : cst(epsilon)));
     return arith::DivFOp::create(b, loc, cst(1.0), root);
   }
 
@@ -434,6 +437,7 @@ public:
 /// Row-shaped and column-shaped operands of a forward op, viewed 2-D / 1-D.
 struct ForwardOperands {
   Value x, gamma, beta, residual, y, mean, rstd, residualOut;
+  Value epsValue; ///< A runtime epsilon (f32 scalar), or null.
   double epsilon = 0, gammaOffset = 0;
   bool isLayer = false;
   bool roundBeforeGamma = false;
@@ -568,9 +572,9 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
       SmallVector<Value> sums = k.rowSums({k.hsum(dsum), k.hsum(m2)});
       Value shift = arith::DivFOp::create(b, loc, sums[0], k.count);
       mean = k.add(m1, shift);
-      rstd = k.rstdOf(k.sub(sums[1], k.mul(sums[0], shift)), o.epsilon);
+      rstd = k.rstdOf(k.sub(sums[1], k.mul(sums[0], shift)), o.epsilon, o.epsValue);
     } else {
-      rstd = k.rstdOf(sum, o.epsilon);
+      rstd = k.rstdOf(sum, o.epsilon, o.epsValue);
     }
     finishStats(mean, rstd);
     for (int64_t i = 0; i < map.vecsPerThread; ++i)
@@ -612,9 +616,9 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
       Value d = k.sub(loadH(j, nullptr, false), k.splat(mean));
       return k.add(a, k.mul(d, d));
     });
-    rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon);
+    rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon, o.epsValue);
   } else {
-    rstd = k.rstdOf(sum, o.epsilon);
+    rstd = k.rstdOf(sum, o.epsilon, o.epsValue);
   }
   finishStats(mean, rstd);
   rowLoop(Value(), [&](Value j, Value) {
@@ -947,6 +951,8 @@ void emitColumnSums(OpBuilder &b, Location loc, Type acc, Value partial,
 /// Checks what every kernel assumes: memrefs with identity layouts.
 LogicalResult checkOperands(PatternRewriter &rewriter, Operation *op) {
   for (Value v : op->getOperands()) {
+    if (isa<FloatType>(v.getType()))
+      continue; // the runtime eps scalar
     auto type = dyn_cast<MemRefType>(v.getType());
     if (!type)
       return rewriter.notifyMatchFailure(op, "expects memref operands");
@@ -1038,6 +1044,7 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     ForwardOperands o;
     o.isLayer = std::is_same_v<OpTy, LayerNormOp>;
     o.epsilon = op.getEpsilon().convertToDouble();
+    o.epsValue = op.getEps();
     o.gammaOffset = op.getGammaOffset().convertToDouble();
     o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
     OperandViews views{rewriter, loc, axis};

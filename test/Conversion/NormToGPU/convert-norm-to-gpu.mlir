@@ -102,3 +102,18 @@ func.func @rms_grad_dx(%dy: memref<?x1024xf32>, %x: memref<?x1024xf32>,
       outs dx(%dx : memref<?x1024xf32>)
   return
 }
+
+// -----
+
+// A runtime eps (issue 16 class 7) is read inside the kernel (outlining
+// makes it a kernel argument) instead of a constant.
+// CHECK-LABEL: func.func @rms_runtime_eps
+// CHECK-SAME:    %[[EPS:[a-z0-9]+]]: f32
+// CHECK:         gpu.launch
+// CHECK:           %[[VAR:.+]] = arith.divf
+// CHECK:           arith.addf %[[VAR]], %[[EPS]] : f32
+// CHECK:           math.sqrt
+func.func @rms_runtime_eps(%x: memref<?x4096xbf16>, %eps: f32, %y: memref<?x4096xbf16>) {
+  norm.rms_norm ins(%x : memref<?x4096xbf16>) eps(%eps : f32) outs(%y : memref<?x4096xbf16>)
+  return
+}

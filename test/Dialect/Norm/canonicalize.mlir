@@ -186,3 +186,22 @@ func.func @memref_kept(%x: memref<4x8xf32>, %y: memref<4x8xf32>, %r: memref<4xf3
   norm.rms_norm ins(%x : memref<4x8xf32>) outs(%y : memref<4x8xf32>) rstd(%r : memref<4xf32>)
   return
 }
+
+// -----
+
+// A constant runtime eps is the epsilon attribute (its f32 value, exactly);
+// a negative one stays an operand (the attribute must be non-negative).
+// CHECK-LABEL: func.func @constant_eps
+//       CHECK:   %[[NEG:.+]] = arith.constant -1.000000e+00 : f32
+//       CHECK:   norm.rms_norm ins(%{{.+}} : tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf32>) {epsilon = 9.9999997473787516E-6 : f64}
+//       CHECK:   norm.layer_norm_post_all_gather ins(%{{.+}}) stats(%{{.+}}) outs(%{{.+}}) {epsilon = 9.765625E-4 : f64,
+//       CHECK:   norm.layer_norm ins(%{{.+}} : tensor<4x8xf32>) eps(%[[NEG]] : f32)
+func.func @constant_eps(%x: tensor<4x8xf32>, %y0: tensor<4x8xf32>, %s: tensor<4x6xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %e = arith.constant 1.0e-5 : f32
+  %e3 = arith.constant 0.0009765625 : f32
+  %neg = arith.constant -1.0 : f32
+  %a = norm.rms_norm ins(%x : tensor<4x8xf32>) eps(%e : f32) outs(%y0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = norm.layer_norm_post_all_gather ins(%x : tensor<4x8xf32>) stats(%s : tensor<4x6xf32>) eps(%e3 : f32) outs(%y0 : tensor<4x8xf32>) {stats_layout = #norm.stats<count_sum_m2>} -> tensor<4x8xf32>
+  %c = norm.layer_norm ins(%x : tensor<4x8xf32>) eps(%neg : f32) outs(%y0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b, %c : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}

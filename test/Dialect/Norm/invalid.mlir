@@ -490,15 +490,15 @@ func.func @unknown_keyword(%x: tensor<4x8xf32>, %g: tensor<8xf32>, %y: tensor<4x
 // item 9: the verifier used to dereference the missing y).
 func.func @segments_required_empty(%a: tensor<8x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
   // expected-error @+1 {{expects exactly one operand in operand group 0 (a required operand), got 2}}
-  %0 = "norm.rms_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 2, 0, 0, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  %0 = "norm.rms_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 2, 0, 0, 0, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
 }
 
 // -----
 
 func.func @segments_layer_norm(%a: tensor<8x64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
-  // expected-error @+1 {{expects exactly one operand in operand group 4 (a required operand), got 0}}
-  %0 = "norm.layer_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-5 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  // expected-error @+1 {{expects exactly one operand in operand group 5 (a required operand), got 0}}
+  %0 = "norm.layer_norm"(%a, %b) <{axis = -1 : i64, epsilon = 1.0e-5 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 1, 0, 0, 0, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
 }
 
@@ -514,7 +514,7 @@ func.func @segments_pre_all_gather(%a: tensor<8x64xf32>, %b: tensor<8x2xf32>) ->
 
 func.func @segments_optional_two(%a: tensor<8x64xf32>, %g: tensor<64xf32>, %b: tensor<8x64xf32>) -> tensor<8x64xf32> {
   // expected-error @+1 {{operand group starting at #1 requires 0 or 1 element, but found 2}}
-  %0 = "norm.rms_norm"(%a, %g, %g, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 2, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
+  %0 = "norm.rms_norm"(%a, %g, %g, %b) <{axis = -1 : i64, epsilon = 1.0e-6 : f64, gamma_offset = 0.0 : f64, operandSegmentSizes = array<i32: 1, 2, 0, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}> : (tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<8x64xf32>) -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
 }
 
@@ -526,4 +526,36 @@ func.func @count_overflow(%x: tensor<1x4294967296x4294967296xf32>, %y: tensor<1x
   // expected-error @+1 {{expects the element count of x to fit in 64 bits, got shape 1x4294967296x4294967296}}
   %0 = norm.rms_norm ins(%x : tensor<1x4294967296x4294967296xf32>) outs(%y : tensor<1x4294967296x4294967296xf32>) {axis = 1 : i64} -> tensor<1x4294967296x4294967296xf32>
   return %0 : tensor<1x4294967296x4294967296xf32>
+}
+
+// -----
+
+func.func @eps_not_acc_type(%x: tensor<8x64xf16>, %y: tensor<8x64xf16>, %e: f16) -> tensor<8x64xf16> {
+  // expected-error @+1 {{'norm.rms_norm' op expects eps to be a scalar of the accumulation type 'f32', got 'f16'}}
+  %0 = norm.rms_norm ins(%x : tensor<8x64xf16>) eps(%e : f16) outs(%y : tensor<8x64xf16>) -> tensor<8x64xf16>
+  return %0 : tensor<8x64xf16>
+}
+
+// -----
+
+func.func @eps_tensor(%x: tensor<8x64xf32>, %y: tensor<8x64xf32>, %e: tensor<1xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{'norm.layer_norm' op expects eps to be a scalar of the accumulation type 'f32', got 'tensor<1xf32>'}}
+  %0 = norm.layer_norm ins(%x : tensor<8x64xf32>) eps(%e : tensor<1xf32>) outs(%y : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @eps_and_epsilon(%x: tensor<8x64xf32>, %y: tensor<8x64xf32>, %e: f32) -> tensor<8x64xf32> {
+  // expected-error @+1 {{has both a runtime eps and an epsilon attribute: leave epsilon unset}}
+  %0 = norm.rms_norm ins(%x : tensor<8x64xf32>) eps(%e : f32) outs(%y : tensor<8x64xf32>) {epsilon = 1.0e-5 : f64} -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @eps_post_acc_type(%x: tensor<8x64xf32>, %s: tensor<8x4xf32>, %y: tensor<8x64xf32>, %e: f64) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expects eps to be a scalar of the accumulation type 'f32', got 'f64'}}
+  %0 = norm.rms_norm_post_all_gather ins(%x : tensor<8x64xf32>) stats(%s : tensor<8x4xf32>) eps(%e : f64) outs(%y : tensor<8x64xf32>) {stats_layout = #norm.stats<count_sumsq>} -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
 }

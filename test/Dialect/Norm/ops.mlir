@@ -15,7 +15,7 @@
 //       CHECK:   %[[Y:.+]] = norm.rms_norm ins(%[[X]] : tensor<8x64xf32>) outs(%[[Y0]] : tensor<8x64xf32>) -> tensor<8x64xf32>
 //       CHECK:   return %[[Y]]
 // GENERIC-LABEL: sym_name = "rms_norm_minimal"
-//       GENERIC:   "norm.rms_norm"(%{{.*}}, %{{.*}}) <{axis = -1 : i64, epsilon = 9.9999999999999995E-7 : f64, gamma_offset = 0.000000e+00 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}>
+//       GENERIC:   "norm.rms_norm"(%{{.*}}, %{{.*}}) <{axis = -1 : i64, epsilon = 9.9999999999999995E-7 : f64, gamma_offset = 0.000000e+00 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0>, rounding = #norm.rounding<once>}>
 func.func @rms_norm_minimal(%x: tensor<8x64xf32>, %y0: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %y = norm.rms_norm ins(%x : tensor<8x64xf32>) outs(%y0 : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %y : tensor<8x64xf32>
@@ -78,7 +78,7 @@ func.func @rms_norm_memref(%x: memref<?x?xf32>, %g: memref<?xf32>, %r: memref<?x
 // CHECK-LABEL: func.func @layer_norm_minimal
 //       CHECK:   norm.layer_norm ins(%{{.+}} : tensor<8x64xf32>) outs(%{{.+}} : tensor<8x64xf32>) -> tensor<8x64xf32>
 // GENERIC-LABEL: sym_name = "layer_norm_minimal"
-//       GENERIC:   "norm.layer_norm"(%{{.*}}, %{{.*}}) <{axis = -1 : i64, epsilon = 1.000000e-05 : f64, gamma_offset = 0.000000e+00 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 1, 0, 0, 0>, rounding = #norm.rounding<once>}>
+//       GENERIC:   "norm.layer_norm"(%{{.*}}, %{{.*}}) <{axis = -1 : i64, epsilon = 1.000000e-05 : f64, gamma_offset = 0.000000e+00 : f64, operandSegmentSizes = array<i32: 1, 0, 0, 0, 0, 1, 0, 0, 0>, rounding = #norm.rounding<once>}>
 func.func @layer_norm_minimal(%x: tensor<8x64xf32>, %y0: tensor<8x64xf32>) -> tensor<8x64xf32> {
   %y = norm.layer_norm ins(%x : tensor<8x64xf32>) outs(%y0 : tensor<8x64xf32>) -> tensor<8x64xf32>
   return %y : tensor<8x64xf32>
@@ -255,4 +255,21 @@ func.func @split_memref(%x: memref<4x32xbf16>, %s: memref<4x3xf32>, %sg: memref<
   norm.layer_norm_pre_all_gather ins(%x : memref<4x32xbf16>) outs(%s : memref<4x3xf32>) {stats_layout = #norm.stats<count_sum_m2>}
   norm.layer_norm_post_all_gather ins(%x : memref<4x32xbf16>) stats(%sg : memref<4x12xf32>) outs(%y : memref<4x32xbf16>) {stats_layout = #norm.stats<count_sum_m2>}
   return
+}
+
+// A runtime eps (issue 16 class 7): an f32 scalar, on memrefs too.
+// CHECK-LABEL: func.func @runtime_eps
+//       CHECK:   norm.rms_norm ins(%{{.+}} : tensor<?x64xbf16>) gamma(%{{.+}} : tensor<64xbf16>) eps(%[[E:.+]] : f32) outs(%{{.+}} : tensor<?x64xbf16>) -> tensor<?x64xbf16>
+//       CHECK:   norm.layer_norm ins(%{{.+}} : tensor<?x64xbf16>) residual(%{{.+}} : tensor<?x64xbf16>) eps(%[[E]] : f32) outs(%{{.+}} : tensor<?x64xbf16>) residual_out
+//       CHECK:   norm.rms_norm_post_all_gather ins(%{{.+}} : tensor<?x64xbf16>) stats(%{{.+}} : tensor<?x4xf32>) eps(%[[E]] : f32) outs
+//       CHECK:   norm.layer_norm_post_all_gather ins(%{{.+}} : tensor<?x64xbf16>) stats(%{{.+}} : tensor<?x6xf32>) gamma(%{{.+}} : tensor<64xbf16>) eps(%[[E]] : f32) outs
+//       CHECK:   norm.rms_norm ins(%{{.+}} : memref<4x64xf32>) eps(%[[E]] : f32) outs(%{{.+}} : memref<4x64xf32>){{$}}
+func.func @runtime_eps(%x: tensor<?x64xbf16>, %g: tensor<64xbf16>, %eps: f32, %y0: tensor<?x64xbf16>, %s2: tensor<?x4xf32>, %s3: tensor<?x6xf32>,
+                       %mx: memref<4x64xf32>, %my: memref<4x64xf32>) -> (tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>) {
+  %a = norm.rms_norm ins(%x : tensor<?x64xbf16>) gamma(%g : tensor<64xbf16>) eps(%eps : f32) outs(%y0 : tensor<?x64xbf16>) -> tensor<?x64xbf16>
+  %b, %h = norm.layer_norm ins(%x : tensor<?x64xbf16>) residual(%x : tensor<?x64xbf16>) eps(%eps : f32) outs(%y0 : tensor<?x64xbf16>) residual_out(%y0 : tensor<?x64xbf16>) -> tensor<?x64xbf16>, tensor<?x64xbf16>
+  %c = norm.rms_norm_post_all_gather ins(%x : tensor<?x64xbf16>) stats(%s2 : tensor<?x4xf32>) eps(%eps : f32) outs(%y0 : tensor<?x64xbf16>) {stats_layout = #norm.stats<count_sumsq>} -> tensor<?x64xbf16>
+  %d = norm.layer_norm_post_all_gather ins(%x : tensor<?x64xbf16>) stats(%s3 : tensor<?x6xf32>) gamma(%g : tensor<64xbf16>) eps(%eps : f32) outs(%y0 : tensor<?x64xbf16>) {stats_layout = #norm.stats<count_sum_m2>} -> tensor<?x64xbf16>
+  norm.rms_norm ins(%mx : memref<4x64xf32>) eps(%eps : f32) outs(%my : memref<4x64xf32>)
+  return %a, %b, %h, %c, %d : tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>, tensor<?x64xbf16>
 }

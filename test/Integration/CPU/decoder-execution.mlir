@@ -7,4 +7,4 @@
 // REQUIRES: cpu-pipeline
 // RUN: %numpy_python %S/check_decoder.py %norm_obj_root/bin/norm-opt %norm_src_root/scripts/gen_decoder.py | FileCheck %s
 // CHECK-NOT: FAILED
-// CHECK: 16 passed, 0 failed
+// CHECK: 28 passed, 0 failed

@@ -299,8 +299,11 @@ public:
 
   /// rstd = 1 / sqrt(m2 / N + epsilon), per row, written into `init` when
   /// the op returns it. `count` is a scalar N or a per-row tensor of N.
-  Value computeRstd(Value m2, Value count, double epsilon, Value init) {
-    Value eps = constant(epsilon);
+  /// `epsValue`, a runtime epsilon of the accumulation type, replaces the
+  /// constant `epsilon` when given (it is read in the body from above).
+  Value computeRstd(Value m2, Value count, double epsilon, Value epsValue,
+                    Value init) {
+    Value eps = epsValue ? epsValue : constant(epsilon);
     Value one = constant(1.0);
     bool perRow = isa<ShapedType>(count.getType());
     SmallVector<Value> inputs = {m2};
@@ -421,7 +424,7 @@ FailureOr<SmallVector<Value>> RmsNormOp::decomposeOperation(OpBuilder &b) {
                               return arith::MulFOp::create(nb, nl, w, w);
                             });
     Value rstd = d.computeRstd(sumsq, d.getCount(),
-                               getEpsilon().convertToDouble(), getRstd());
+                               getEpsilon().convertToDouble(), getEps(), getRstd());
     Value y =
         d.normalize(h, /*mean=*/Value(), rstd, getGamma(), getBeta(),
                     getGammaOffset().convertToDouble(), getRounding(), getY());
@@ -495,7 +498,7 @@ FailureOr<SmallVector<Value>> LayerNormOp::decomposeOperation(OpBuilder &b) {
                            return arith::MaximumFOp::create(nb, nl, m, zero);
                          });
     Value rstd =
-        d.computeRstd(m2, count, getEpsilon().convertToDouble(), getRstd());
+        d.computeRstd(m2, count, getEpsilon().convertToDouble(), getEps(), getRstd());
     Value y =
         d.normalize(h, mean, rstd, getGamma(), getBeta(),
                     getGammaOffset().convertToDouble(), getRounding(), getY());
@@ -727,7 +730,7 @@ RmsNormPostAllGatherOp::decomposeOperation(OpBuilder &b) {
           return SmallVector<Value>{a[0], a[1]};
         });
     Value rstd = d.computeRstd(merged[1], merged[0],
-                                getEpsilon().convertToDouble(), getRstd());
+                                getEpsilon().convertToDouble(), getEps(), getRstd());
     Value y = d.normalize(getX(), /*mean=*/Value(), rstd, getGamma(), getBeta(),
                           getGammaOffset().convertToDouble(), getRounding(),
                           getY());
@@ -773,7 +776,7 @@ LayerNormPostAllGatherOp::decomposeOperation(OpBuilder &b) {
                          [&](OpBuilder &nb, Location nl, ValueRange a) {
                            return arith::AddFOp::create(nb, nl, a[0], a[1]);
                          });
-    Value rstd = d.computeRstd(m2, count, getEpsilon().convertToDouble(),
+    Value rstd = d.computeRstd(m2, count, getEpsilon().convertToDouble(), getEps(),
                                 getRstd());
     Value y = d.normalize(getX(), mean, rstd, getGamma(), getBeta(),
                           getGammaOffset().convertToDouble(), getRounding(),

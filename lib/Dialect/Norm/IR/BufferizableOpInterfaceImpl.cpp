@@ -46,6 +46,10 @@ struct NormOpBufferizableModel
     SmallVector<Value> operands;
     SmallVector<Value> results;
     for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<TensorType>(operand.get().getType())) {
+        operands.push_back(operand.get()); // the runtime eps scalar
+        continue;
+      }
       FailureOr<Value> buffer =
           getBuffer(rewriter, operand.get(), options, state);
       if (failed(buffer))

@@ -337,6 +337,15 @@ static LogicalResult verifyResidual(OpTy op, NormChecker &c) {
   return success();
 }
 
+/// The `epsilon` attribute's default (what an unset attribute reads as).
+template <typename OpTy> static double defaultEpsilon(OpTy) {
+  if constexpr (std::is_same_v<OpTy, RmsNormOp> ||
+                std::is_same_v<OpTy, RmsNormPostAllGatherOp>)
+    return 1.0e-6;
+  else
+    return 1.0e-5;
+}
+
 /// `gamma`, `beta`, `y`, `rstd`, `epsilon`, `gamma_offset`: the ops that
 /// normalize (forward and post_all_gather).
 template <typename OpTy>
@@ -353,6 +362,16 @@ static LogicalResult verifyNormalizeOutputs(OpTy op, NormChecker &c) {
                          [&](Value v) { return c.checkPerRow(v, "rstd"); })) ||
       failed(c.checkEpsilon(op.getEpsilon().convertToDouble())))
     return failure();
+  if (Value eps = op.getEps()) {
+    Type acc = cast<NormOpInterface>(op.getOperation()).getAccumulationType();
+    if (eps.getType() != acc)
+      return op.emitOpError("expects eps to be a scalar of the accumulation "
+                            "type ")
+             << acc << ", got " << eps.getType();
+    if (op.getEpsilon().convertToDouble() != defaultEpsilon(op))
+      return op.emitOpError("has both a runtime eps and an epsilon "
+                            "attribute: leave epsilon unset");
+  }
   return c.checkGammaOffset(op.getGammaOffset().convertToDouble(),
                             op.getGamma());
 }
@@ -644,19 +663,43 @@ template <typename OpTy> struct DropZeroBeta final : OpRewritePattern<OpTy> {
   }
 };
 
+/// A runtime eps that is a constant is the epsilon attribute:
+///   norm.rms_norm ... eps(%c : f32)   (%c = arith.constant 1.0e-05 : f32)
+/// becomes norm.rms_norm ... {epsilon = 9.99999974E-6 : f64} (the f32 value,
+/// exactly). A negative or non-finite constant stays an operand.
+template <typename OpTy>
+struct FoldConstantEps final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    FloatAttr attr;
+    if (!op.getEps() || !matchPattern(op.getEps(), m_Constant(&attr)))
+      return rewriter.notifyMatchFailure(op, "eps is not a constant");
+    double value = attr.getValue().convertToDouble();
+    if (!std::isfinite(value) || value < 0.0)
+      return rewriter.notifyMatchFailure(op, "eps is not a valid epsilon");
+    OpOperand *eps = &op.getEpsMutable()[0];
+    rebuildWithout(rewriter, op, eps, [&](typename OpTy::Properties &props) {
+      props.setEpsilon(rewriter.getF64FloatAttr(value));
+    });
+    return success();
+  }
+};
+
 } // namespace
 
 void RmsNormOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                             MLIRContext *context) {
   results.add<DropUnusedOptionalResults<RmsNormOp>,
-              DropIdentityGamma<RmsNormOp>, DropZeroBeta<RmsNormOp>>(context);
+              DropIdentityGamma<RmsNormOp>, DropZeroBeta<RmsNormOp>,
+              FoldConstantEps<RmsNormOp>>(context);
 }
 
 void LayerNormOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<DropUnusedOptionalResults<LayerNormOp>,
-              DropIdentityGamma<LayerNormOp>, DropZeroBeta<LayerNormOp>>(
-      context);
+              DropIdentityGamma<LayerNormOp>, DropZeroBeta<LayerNormOp>,
+              FoldConstantEps<LayerNormOp>>(context);
 }
 
 void RmsNormGradOp::getCanonicalizationPatterns(RewritePatternSet &results,
@@ -685,14 +728,16 @@ void RmsNormPostAllGatherOp::getCanonicalizationPatterns(
     RewritePatternSet &results, MLIRContext *context) {
   results.add<DropUnusedOptionalResults<RmsNormPostAllGatherOp>,
               DropIdentityGamma<RmsNormPostAllGatherOp>,
-              DropZeroBeta<RmsNormPostAllGatherOp>>(context);
+              DropZeroBeta<RmsNormPostAllGatherOp>,
+              FoldConstantEps<RmsNormPostAllGatherOp>>(context);
 }
 
 void LayerNormPostAllGatherOp::getCanonicalizationPatterns(
     RewritePatternSet &results, MLIRContext *context) {
   results.add<DropUnusedOptionalResults<LayerNormPostAllGatherOp>,
               DropIdentityGamma<LayerNormPostAllGatherOp>,
-              DropZeroBeta<LayerNormPostAllGatherOp>>(context);
+              DropZeroBeta<LayerNormPostAllGatherOp>,
+              FoldConstantEps<LayerNormPostAllGatherOp>>(context);
 }
 
 //===----------------------------------------------------------------------===//

@@ -107,6 +107,9 @@ void getOperandTile(OpBuilder &b, Location loc, Value operand,
     operandSizes.push_back(getSizes(b, loc, operand).back());
     return;
   }
+  case OperandRole::Scalar:
+    // Not sliced: every tile reads the same scalar.
+    return;
   }
 }
 
@@ -166,10 +169,14 @@ struct NormTilingModel final
     SmallVector<Value> operands;
     SmallVector<Operation *> slices;
     for (OpOperand &operand : op->getOpOperands()) {
+      OperandRole role = iface.getOperandRole(operand.getOperandNumber());
+      if (role == OperandRole::Scalar) {
+        operands.push_back(operand.get());
+        continue;
+      }
       SmallVector<OpFoldResult> operandOffsets, operandSizes;
-      getOperandTile(b, loc, operand.get(),
-                     iface.getOperandRole(operand.getOperandNumber()), axis,
-                     offsets, sizes, operandOffsets, operandSizes);
+      getOperandTile(b, loc, operand.get(), role, axis, offsets, sizes,
+                     operandOffsets, operandSizes);
       Value slice =
           extractSlice(b, loc, operand.get(), operandOffsets, operandSizes);
       operands.push_back(slice);
@@ -237,6 +244,8 @@ struct NormTilingModel final
         iterDomainSizes[d] = resultSizes[d - axis];
       }
       return success();
+    case OperandRole::Scalar:
+      break;
     }
     llvm_unreachable("unknown operand role");
   }

@@ -155,6 +155,22 @@ Value projectedOperand(OpBuilder &b, Location loc, const Term &t,
                    *getProjectedShape(t.map, type, begin, end));
 }
 
+/// The scalar that `t` (a value read at constant indices) names, widened
+/// to `type`: a runtime eps as the norm op takes it.
+Value scalarOf(OpBuilder &b, Location loc, const Term &t, Type type) {
+  Value v = t.value;
+  if (auto tensorType = dyn_cast<RankedTensorType>(v.getType())) {
+    SmallVector<Value> indices;
+    for (AffineExpr e : t.map.getResults())
+      indices.push_back(arith::ConstantIndexOp::create(
+          b, loc, cast<AffineConstantExpr>(e).getValue()));
+    v = tensor::ExtractOp::create(b, loc, v, indices);
+  }
+  if (v.getType() != type)
+    v = arith::ExtFOp::create(b, loc, type, v);
+  return v;
+}
+
 /// Runs `op`'s verifier without reporting: the message, if it fails.
 std::optional<std::string> verifyQuietly(Operation *op) {
   std::string message;
@@ -311,6 +327,8 @@ struct ForwardMatch {
   Value root, x;
   unsigned numNormalized = 0;
   double epsilon = 0.0;
+  /// A runtime eps (then `epsilon` is unused): the value and its map.
+  std::optional<Term> eps;
   std::optional<Term> gamma, beta;
   double gammaOffset = 0.0;
   RoundingMode rounding = RoundingMode::Once;
@@ -430,22 +448,36 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     Poly epsPoly = b.sub(u, var);
     Rational epsValue;
     std::optional<Monomial> epsMono = epsPoly.singleMonomial(&epsValue);
-    if (!epsMono || !epsMono->empty()) {
+    // A runtime eps: one value (a scalar, or a tensor read at a constant
+    // index) that no row or column index changes, added once.
+    std::optional<Term> epsTerm;
+    if (epsMono && epsMono->size() == 1 && (*epsMono)[0].second == 1 &&
+        epsValue == Rational(1)) {
+      const Atom &a = b.getAtom((*epsMono)[0].first);
+      auto ft = dyn_cast<FloatType>(getElementTypeOrSelf(a.value.getType()));
+      if (a.kind == AtomKind::Leaf && a.deps == 0 && ft &&
+          ft.getWidth() <= 32 &&
+          llvm::all_of(a.map.getResults(), [](AffineExpr e) {
+            return isa<AffineConstantExpr>(e);
+          }))
+        epsTerm = Term{a.value, a.map};
+    }
+    if (!epsTerm && (!epsMono || !epsMono->empty())) {
       if (epsPoly.isZero())
         why = "eps is 0 or missing under the sqrt";
-      else if (b.deps(epsPoly) == 0 &&
-               llvm::all_of(epsPoly.terms, [](auto &t) {
-                 return !t.first.empty();
-               }))
-        why = "eps is a runtime value; norm ops take eps as an attribute";
+      else if (b.deps(epsPoly) == 0)
+        why = "eps is a runtime expression, not one runtime value added "
+              "once (norm ops take a scalar eps)";
       continue;
     }
-    if (epsValue.sign() <= 0) {
+    if (!epsTerm && epsValue.sign() <= 0) {
       why = "eps is not positive";
       continue;
     }
     // eps as written, should it be a rounded 1/N read as 1/N.
-    double eps = b.asWritten(epsValue).value_or(epsValue).toDouble();
+    // (With a runtime eps the attribute keeps its default, as the op asks.)
+    double eps = epsTerm ? (candidate.isLayer ? 1.0e-5 : 1.0e-6)
+                         : b.asWritten(epsValue).value_or(epsValue).toDouble();
     // An f32 constant: keep the decimal the frontend wrote (1e-6, not
     // 9.99999997e-07); the op rounds eps to its accumulation type anyway.
     if (static_cast<double>(static_cast<float>(eps)) == eps) {
@@ -495,6 +527,7 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     m.x = x;
     m.numNormalized = k;
     m.epsilon = eps;
+    m.eps = epsTerm;
     // G = γ + offset, γ or 1.
     auto colLeaf = [&](const Monomial &mono) -> std::optional<Term> {
       if (mono.size() != 1 || mono[0].second != 1)
@@ -677,6 +710,8 @@ struct RaiseForwardNorm final : RewritePattern {
       operands.push_back(m.gamma->value);
     if (m.beta)
       operands.push_back(m.beta->value);
+    if (m.eps)
+      operands.push_back(m.eps->value);
     for (Value v : operands) {
       Operation *def = v.getDefiningOp();
       Operation *anc = def ? block->findAncestorOpInBlock(*def) : nullptr;
@@ -702,6 +737,7 @@ struct RaiseForwardNorm final : RewritePattern {
       return t ? projectedOperand(rewriter, loc, *t, r - k, r) : Value();
     };
     Value gamma = operandOf(m.gamma), beta = operandOf(m.beta);
+    Value epsValue = m.eps ? scalarOf(rewriter, loc, *m.eps, f32) : Value();
     Value y = emptyOf(rewriter, loc, m.x, 0, r, rootType.getElementType());
     Value rstd = m.rstdUses.empty() ? Value()
                                     : emptyOf(rewriter, loc, m.x, 0, r - k, f32);
@@ -717,8 +753,8 @@ struct RaiseForwardNorm final : RewritePattern {
     Value meanResult, rstdResult;
     if (m.isLayer) {
       auto op = LayerNormOp::create(
-          rewriter, loc, types, m.x, gamma, beta, /*residual=*/Value(), y,
-          mean, rstd, /*residual_out=*/Value(), r - k,
+          rewriter, loc, types, m.x, gamma, beta, /*residual=*/Value(),
+          epsValue, y, mean, rstd, /*residual_out=*/Value(), r - k,
           APFloat(m.epsilon), APFloat(m.gammaOffset), TypeAttr(),
           m.rounding);
       normOp = op;
@@ -729,7 +765,7 @@ struct RaiseForwardNorm final : RewritePattern {
         rstdResult = op->getResult(next++);
     } else {
       auto op = RmsNormOp::create(rewriter, loc, types, m.x, gamma, beta,
-                                  /*residual=*/Value(), y, rstd,
+                                  /*residual=*/Value(), epsValue, y, rstd,
                                   /*residual_out=*/Value(), r - k,
                                   APFloat(m.epsilon), APFloat(m.gammaOffset),
                                   TypeAttr(), m.rounding);
@@ -851,13 +887,15 @@ struct FuseResidualAdd final : OpRewritePattern<OpTy> {
     if constexpr (std::is_same_v<OpTy, RmsNormOp>)
       newOp = RmsNormOp::create(
           rewriter, loc, types, ab->first, op.getGamma(), op.getBeta(),
-          ab->second, op.getY(), op.getRstd(), residualOut, op.getAxisAttr(),
+          ab->second, op.getEps(), op.getY(), op.getRstd(), residualOut,
+          op.getAxisAttr(),
           op.getEpsilonAttr(), op.getGammaOffsetAttr(), op.getAccTypeAttr(),
           op.getRoundingAttr());
     else
       newOp = LayerNormOp::create(
           rewriter, loc, types, ab->first, op.getGamma(), op.getBeta(),
-          ab->second, op.getY(), op.getMean(), op.getRstd(), residualOut,
+          ab->second, op.getEps(), op.getY(), op.getMean(), op.getRstd(),
+          residualOut,
           op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
           op.getAccTypeAttr(), op.getRoundingAttr());
     SmallVector<Value> results(

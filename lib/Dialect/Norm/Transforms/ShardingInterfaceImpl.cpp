@@ -102,7 +102,8 @@ SmallVector<Value> splitForward(OpBuilder &b, RmsNormOp op,
     postTypes.push_back(r.getType());
   auto post = RmsNormPostAllGatherOp::create(
       b, loc, postTypes, pre.h, gatherStats(b, loc, pre.stats, dist),
-      op.getGamma(), op.getBeta(), op.getY(), op.getRstd(), op.getAxisAttr(),
+      op.getGamma(), op.getBeta(), op.getEps(), op.getY(), op.getRstd(),
+      op.getAxisAttr(),
       op.getEpsilonAttr(), op.getGammaOffsetAttr(), op.getAccTypeAttr(),
       op.getRoundingAttr(),
       StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumSq));
@@ -161,9 +162,14 @@ SmallVector<Value> splitForward(OpBuilder &b, LayerNormOp op,
     postTypes.push_back(meanInit.getType());
   if (rstdInit)
     postTypes.push_back(rstdInit.getType());
+  // A runtime eps is of the post op's accumulation type (f32 widened to f64
+  // exactly).
+  Value eps = op.getEps();
+  if (eps && eps.getType() != statsAcc)
+    eps = arith::ExtFOp::create(b, loc, statsAcc, eps);
   auto post = LayerNormPostAllGatherOp::create(
       b, loc, postTypes, pre.h, gatherStats(b, loc, pre.stats, dist),
-      op.getGamma(), op.getBeta(), op.getY(), meanInit, rstdInit,
+      op.getGamma(), op.getBeta(), eps, op.getY(), meanInit, rstdInit,
       op.getAxisAttr(), op.getEpsilonAttr(), op.getGammaOffsetAttr(),
       statsAccAttr, op.getRoundingAttr(),
       StatsLayoutAttr::get(b.getContext(), StatsLayout::CountSumM2));
@@ -307,6 +313,8 @@ struct NormShardingModel
             ctx);
       case OperandRole::Cols:
         return AffineMap::getMinorIdentityMap(rank, rank - axis, ctx);
+      case OperandRole::Scalar:
+        return AffineMap::get(rank, 0, {}, ctx);
       default:
         return AffineMap::getMultiDimIdentityMap(rank, ctx);
       }
@@ -318,6 +326,30 @@ struct NormShardingModel
          cast<DestinationStyleOpInterface>(op).getDpsInitsMutable())
       maps.push_back(mapOf(init.getOperandNumber()));
     return maps;
+  }
+
+  /// Upstream's default, except that a scalar operand (the runtime eps) gets
+  /// no annotation: MLIR 22.1 would insert a `shard.sharding` without a grid
+  /// for it, which does not verify.
+  LogicalResult addShardingAnnotations(
+      Operation *op, OpBuilder &b,
+      const shard::ShardingOption &shardingOption) const {
+    FailureOr<std::vector<shard::Sharding>> shardings =
+        shard::detail::defaultGetShardingAnnotations(op, shardingOption);
+    if (failed(shardings))
+      return failure();
+    unsigned numOperands = op->getNumOperands();
+    for (OpResult result : op->getResults())
+      shard::maybeInsertTargetShardingAnnotation(
+          (*shardings)[numOperands + result.getResultNumber()], result, b);
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (!isa<RankedTensorType>(operand.get().getType()))
+        continue;
+      OpBuilder::InsertionGuard guard(b);
+      shard::maybeInsertSourceShardingAnnotation(
+          (*shardings)[operand.getOperandNumber()], operand, b);
+    }
+    return success();
   }
 
   LogicalResult partition(Operation *op, ArrayRef<Value> partitionedOperands,

@@ -40,3 +40,24 @@
 // TOSALINALG-COUNT-17: norm.rms_norm ins
 // TOSALINALG-NOT: norm.rms_norm ins
 // TOSALINALG-NOT: math.rsqrt
+
+// The torch spellings' variants (issue 16): decode rows (1x1x64), N = 96 and
+// head_dim 24 with the mean as Σ times a rounded f32 1/N and eps a runtime
+// tensor<1xf32> argument, and a bf16 model with f32 upcast in each norm.
+// All 33 norms are raised in each, with the eps operand where eps is an
+// argument and before_gamma where x̂ is narrowed; --norm-fuse=report has no
+// `not raised` remark (every anchor accounted for).
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 1 64 4 | norm-opt --norm-fuse | FileCheck %s --check-prefix=TORCH
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 16 96 4 --recip --eps-arg | norm-opt --norm-fuse | FileCheck %s --check-prefix=EPSARG
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 16 64 4 --bf16 | norm-opt --norm-fuse | FileCheck %s --check-prefix=BF16
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 1 96 4 --bf16 --recip --eps-arg | norm-opt --norm-fuse | grep -c "residual_out" | FileCheck %s --check-prefix=RESIDUAL
+// RUN: %python %norm_src_root/scripts/gen_decoder.py torch 8 1 96 4 --bf16 --recip --eps-arg | norm-opt --norm-fuse=report 2>&1 | FileCheck %s --check-prefix=REPORT
+// EPSARG-COUNT-33: norm.rms_norm ins({{.*}}) eps(%{{.+}} : f32)
+// EPSARG-NOT: norm.rms_norm ins
+// EPSARG-NOT: math.rsqrt
+// BF16-COUNT-33: norm.rms_norm ins({{.*}} : tensor<1x16x{{[0-9x]+}}xbf16>) {{.*}}rounding = #norm.rounding<before_gamma>
+// BF16-NOT: norm.rms_norm ins
+// BF16-NOT: math.rsqrt
+// REPORT-NOT: not raised
+// REPORT-COUNT-33: remark: raised
+// REPORT-NOT: not raised

@@ -669,3 +669,86 @@ func.func @layer_tosa_bf16_double_rounding(%x: tensor<3x32xbf16>, %w: tensor<1x3
   %y = tosa.add %yw, %b : (tensor<3x32xbf16>, tensor<1x32xbf16>) -> tensor<3x32xbf16>
   return %y : tensor<3x32xbf16>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#col = affine_map<(d0, d1) -> (d1)>
+#one = affine_map<(d0, d1) -> (0)>
+
+// A runtime eps (issue 16 class 7): a tensor<1xf32> the body reads at 0
+// (here |e|, so that the differential run's random inputs give eps ≥ 0).
+// CHECK-LABEL: func.func @rms_runtime_eps
+// CHECK: %[[A:.+]] = math.absf
+// CHECK: %[[E:.+]] = tensor.extract %[[A]][%{{.+}}] : tensor<1xf32>
+// CHECK: norm.rms_norm ins(%{{.+}} : tensor<?x64xbf16>) gamma(%{{.+}} : tensor<64xbf16>) eps(%[[E]] : f32)
+// CHECK-SAME: rounding = #norm.rounding<before_gamma>
+func.func @rms_runtime_eps(%x: tensor<?x64xbf16>, %w: tensor<64xbf16>, %e: tensor<1xf32>) -> tensor<?x64xbf16> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x64xbf16>
+  %ea = math.absf %e : tensor<1xf32>
+  %xf0 = tensor.empty(%n) : tensor<?x64xf32>
+  %xf = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<?x64xbf16>) outs(%xf0 : tensor<?x64xf32>) {
+  ^bb0(%a: bf16, %o: f32):
+    %t = arith.extf %a : bf16 to f32
+    linalg.yield %t : f32
+  } -> tensor<?x64xf32>
+  %z = arith.constant 0.0 : f32
+  %s0 = tensor.empty(%n) : tensor<?xf32>
+  %sf = linalg.fill ins(%z : f32) outs(%s0 : tensor<?xf32>) -> tensor<?xf32>
+  %s = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%xf : tensor<?x64xf32>) outs(%sf : tensor<?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %q = arith.mulf %a, %a : f32
+    %t = arith.addf %q, %o : f32
+    linalg.yield %t : f32
+  } -> tensor<?xf32>
+  %y0 = tensor.empty(%n) : tensor<?x64xbf16>
+  %y = linalg.generic {indexing_maps = [#id, #row, #one, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%xf, %s, %ea, %w : tensor<?x64xf32>, tensor<?xf32>, tensor<1xf32>, tensor<64xbf16>) outs(%y0 : tensor<?x64xbf16>) {
+  ^bb0(%a: f32, %ss: f32, %eps: f32, %g: bf16, %o: bf16):
+    %inv = arith.constant 1.5625e-02 : f32
+    %m = arith.mulf %ss, %inv : f32
+    %v = arith.addf %m, %eps : f32
+    %r = math.rsqrt %v : f32
+    %xh = arith.mulf %a, %r : f32
+    %t = arith.truncf %xh : f32 to bf16
+    %q = arith.mulf %t, %g : bf16
+    linalg.yield %q : bf16
+  } -> tensor<?x64xbf16>
+  return %y : tensor<?x64xbf16>
+}
+
+// -----
+
+// TOSA LayerNorm whose eps is an f16 tensor<1xf16> input, widened by the
+// graph: the op's eps is the widened scalar.
+// CHECK-LABEL: func.func @layer_tosa_runtime_eps_f16
+// CHECK: %[[E:.+]] = tensor.extract
+// CHECK: %[[W:.+]] = arith.extf %[[E]] : f16 to f32
+// CHECK: norm.layer_norm ins(%{{.+}} : tensor<6x48xf32>) gamma(%{{.+}} : tensor<48xf32>) beta(%{{.+}} : tensor<48xf32>) eps(%[[W]] : f32)
+func.func @layer_tosa_runtime_eps_f16(%x: tensor<6x48xf32>, %w: tensor<48xf32>, %b: tensor<48xf32>, %e: tensor<1xf16>) -> tensor<6x48xf32> {
+  %shift = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %inv = "tosa.const"() <{values = dense<2.08333339e-02> : tensor<1x1xf32>}> : () -> tensor<1x1xf32>
+  %s2 = tosa.const_shape {values = dense<[1, 1]> : tensor<2xindex>} : () -> !tosa.shape<2>
+  %s48 = tosa.const_shape {values = dense<[1, 48]> : tensor<2xindex>} : () -> !tosa.shape<2>
+  %ea = tosa.abs %e : (tensor<1xf16>) -> tensor<1xf16>
+  %e2 = tosa.reshape %ea, %s2 : (tensor<1xf16>, !tosa.shape<2>) -> tensor<1x1xf16>
+  %ef = tosa.cast %e2 : (tensor<1x1xf16>) -> tensor<1x1xf32>
+  %s = tosa.reduce_sum %x {axis = 1 : i32} : (tensor<6x48xf32>) -> tensor<6x1xf32>
+  %mean = tosa.mul %s, %inv, %shift : (tensor<6x1xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<6x1xf32>
+  %d = tosa.sub %x, %mean : (tensor<6x48xf32>, tensor<6x1xf32>) -> tensor<6x48xf32>
+  %sq = tosa.mul %d, %d, %shift : (tensor<6x48xf32>, tensor<6x48xf32>, tensor<1xi8>) -> tensor<6x48xf32>
+  %vs = tosa.reduce_sum %sq {axis = 1 : i32} : (tensor<6x48xf32>) -> tensor<6x1xf32>
+  %var = tosa.mul %vs, %inv, %shift : (tensor<6x1xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<6x1xf32>
+  %v = tosa.add %var, %ef : (tensor<6x1xf32>, tensor<1x1xf32>) -> tensor<6x1xf32>
+  %r = tosa.rsqrt %v : (tensor<6x1xf32>) -> tensor<6x1xf32>
+  %xn = tosa.mul %d, %r, %shift : (tensor<6x48xf32>, tensor<6x1xf32>, tensor<1xi8>) -> tensor<6x48xf32>
+  %w2 = tosa.reshape %w, %s48 : (tensor<48xf32>, !tosa.shape<2>) -> tensor<1x48xf32>
+  %b2 = tosa.reshape %b, %s48 : (tensor<48xf32>, !tosa.shape<2>) -> tensor<1x48xf32>
+  %yw = tosa.mul %xn, %w2, %shift : (tensor<6x48xf32>, tensor<1x48xf32>, tensor<1xi8>) -> tensor<6x48xf32>
+  %y = tosa.add %yw, %b2 : (tensor<6x48xf32>, tensor<1x48xf32>) -> tensor<6x48xf32>
+  return %y : tensor<6x48xf32>
+}

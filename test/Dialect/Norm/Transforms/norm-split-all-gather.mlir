@@ -70,3 +70,17 @@ func.func @weights_only(%dy: tensor<8x64xf32>, %x: tensor<8x64xf32>, %r: tensor<
   %dw = norm.rms_norm_grad ins(%dy : tensor<8x64xf32>, %x : tensor<8x64xf32>, %r : tensor<8xf32>) outs dgamma(%g : tensor<64xf32>) -> tensor<64xf32>
   return %dw : tensor<64xf32>
 }
+
+// A runtime eps goes to post; LayerNorm's post merges in f64, so it gets
+// the eps widened (exactly).
+// CHECK-LABEL: func.func @runtime_eps
+// CHECK-SAME: (%[[X:.*]]: tensor<8x64xf32>, %[[E:.*]]: f32)
+// CHECK: norm.rms_norm_post_all_gather {{.*}} eps(%[[E]] : f32)
+// CHECK: %[[W:.*]] = arith.extf %[[E]] : f32 to f64
+// CHECK: norm.layer_norm_post_all_gather {{.*}} eps(%[[W]] : f64)
+func.func @runtime_eps(%x: tensor<8x64xf32>, %eps: f32) -> (tensor<8x64xf32>, tensor<8x64xf32>) {
+  %e = tensor.empty() : tensor<8x64xf32>
+  %a = norm.rms_norm ins(%x : tensor<8x64xf32>) eps(%eps : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %b = norm.layer_norm ins(%x : tensor<8x64xf32>) eps(%eps : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %a, %b : tensor<8x64xf32>, tensor<8x64xf32>
+}

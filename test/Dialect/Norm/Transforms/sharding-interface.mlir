@@ -62,3 +62,22 @@ func.func @both(%dy: tensor<8x64xf32>, %x: tensor<8x64xf32>, %r: tensor<8xf32>) 
   %dx, %dw = norm.rms_norm_grad ins(%dys : tensor<8x64xf32>, %xs : tensor<8x64xf32>, %r : tensor<8xf32>) outs dx(%e : tensor<8x64xf32>) dgamma(%g : tensor<64xf32>) -> tensor<8x64xf32>, tensor<64xf32>
   return %dx, %dw : tensor<8x64xf32>, tensor<64xf32>
 }
+
+// -----
+
+shard.grid @grid(shape = 4)
+
+// A runtime eps is a scalar: every shard reads it as is, and post takes it.
+// CHECK-LABEL: func.func @hidden_runtime_eps
+// CHECK-SAME: (%[[X:.*]]: tensor<8x16xf32>, %[[W:.*]]: tensor<16xf32>, %[[E:.*]]: f32)
+// CHECK: %[[PRE:.*]] = norm.rms_norm_pre_all_gather ins(%[[X]] : tensor<8x16xf32>)
+// CHECK: %[[G:.*]] = shard.all_gather %[[PRE]]
+// CHECK: norm.rms_norm_post_all_gather ins(%[[X]] : tensor<8x16xf32>) stats(%[[G]] : tensor<8x8xf32>) gamma(%[[W]] : tensor<16xf32>) eps(%[[E]] : f32)
+func.func @hidden_runtime_eps(%x: tensor<8x64xf32>, %w: tensor<64xf32>, %eps: f32) -> tensor<8x64xf32> {
+  %sh = shard.sharding @grid split_axes = [[], [0]] : !shard.sharding
+  %xs = shard.shard %x to %sh : tensor<8x64xf32>
+  %e = tensor.empty() : tensor<8x64xf32>
+  %y = norm.rms_norm ins(%xs : tensor<8x64xf32>) gamma(%w : tensor<64xf32>) eps(%eps : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %ys = shard.shard %y to %sh annotate_for_users : tensor<8x64xf32>
+  return %ys : tensor<8x64xf32>
+}

@@ -19,6 +19,7 @@ enum class OperandRole : char {
   Rows = 'R',  ///< [leading...]: mean, rstd.
   Cols = 'C',  ///< [normalized...]: gamma, beta, dgamma, dbeta.
   Stats = 'S', ///< [leading..., entries]: split-op statistics.
+  Scalar = 'E', ///< A scalar every row reads: the runtime epsilon.
 };
 } // namespace mlir::norm
 

@@ -33,6 +33,9 @@ include "mlir/IR/OpBase.td"
 // message names the operand (`gamma`, `rstd`, ...) instead of `operand #2`.
 defvar Norm_Shaped = AnyShaped;
 defvar Norm_OptShaped = Optional<AnyShaped>;
+// A runtime epsilon: a float scalar of the accumulation type (checked by the
+// verifier, which names it).
+defvar Norm_OptEpsilon = Optional<AnyType>;
 
 defvar Norm_AxisAttr = DefaultValuedAttr<I64Attr, "-1">;
 // Absent means f32 (`getAccumulationType()` resolves it). A TypeAttr cannot
@@ -50,7 +53,8 @@ defvar Norm_RoundingAttr =
 // `operandRoles`: one letter per ODS operand group, the shape it has
 // relative to `x` (see `OperandRole`): F full shape of x, R per row (the
 // leading dims), C per column (the normalized dims), S statistics (leading
-// dims + one trailing dim of entries). Tiling and decomposition read it.
+// dims + one trailing dim of entries), E a scalar read by every row (the
+// runtime epsilon). Tiling and decomposition read it.
 class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
               string operandRoles, list<Trait> traits = []>
     : Op<Norm_Dialect, mnemonic, !listconcat([
@@ -98,7 +102,7 @@ class Norm_Op<string mnemonic, int numInputGroups, int numRequiredInits,
 // Forward
 //===----------------------------------------------------------------------===//
 
-def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
+def Norm_RmsNormOp : Norm_Op<"rms_norm", 5, 1, "FCCFEFRF"> {
   let summary = "Root-mean-square normalization (RMSNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) by its root
@@ -111,7 +115,10 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
     ```
 
     `gamma` and `beta` have the normalized shape of `x`; absent, they are 1
-    and 0. `gamma_offset = 1.0` gives Gemma's `x̂·(1+γ)`. The optional
+    and 0. `gamma_offset = 1.0` gives Gemma's `x̂·(1+γ)`. `eps`, a scalar
+    of `acc_type` (f32 unless set), is a runtime epsilon: given, it is used
+    instead of the `epsilon` attribute (which must then be left unset; a
+    constant `eps` canonicalizes into the attribute). The optional
     results are computed only when their init is given: `rstd` (per row, in
     `acc_type`) and `residual_out = h` (requires `residual`). `y` may have
     any of f32/f16/bf16 as element type; see the dialect docs for rounding.
@@ -126,7 +133,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
     ```
   }];
   let arguments = (ins Norm_Shaped:$x, Norm_OptShaped:$gamma,
-      Norm_OptShaped:$beta, Norm_OptShaped:$residual,
+      Norm_OptShaped:$beta, Norm_OptShaped:$residual, Norm_OptEpsilon:$eps,
       Norm_Shaped:$y, Norm_OptShaped:$rstd, Norm_OptShaped:$residual_out,
       Norm_AxisAttr:$axis, Norm_RmsEpsilonAttr:$epsilon,
       Norm_GammaOffsetAttr:$gamma_offset, Norm_AccTypeAttr:$acc_type,
@@ -136,6 +143,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
     (`residual` `(` $residual^ `:` type($residual) `)`)?
+    (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
@@ -143,7 +151,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 4, 1, "FCCFFRF"> {
   }];
 }
 
-def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, "FCCFFRRF"> {
+def Norm_LayerNormOp : Norm_Op<"layer_norm", 5, 1, "FCCFEFRRF"> {
   let summary = "Layer normalization (LayerNorm)";
   let description = [{
     Normalizes every row of `x` (the trailing dims from `axis`) to zero mean
@@ -158,7 +166,8 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, "FCCFFRRF"> {
     ```
 
     The optional results `mean`, `rstd` (per row, `acc_type`) and
-    `residual_out = h` are computed only when their init is given.
+    `residual_out = h` are computed only when their init is given. `eps` is
+    a runtime epsilon, as on `norm.rms_norm`.
 
     ```mlir
     %y, %mean, %rstd = norm.layer_norm ins(%x : tensor<8x128x768xf16>)
@@ -169,7 +178,7 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, "FCCFFRRF"> {
     ```
   }];
   let arguments = (ins Norm_Shaped:$x, Norm_OptShaped:$gamma,
-      Norm_OptShaped:$beta, Norm_OptShaped:$residual,
+      Norm_OptShaped:$beta, Norm_OptShaped:$residual, Norm_OptEpsilon:$eps,
       Norm_Shaped:$y, Norm_OptShaped:$mean, Norm_OptShaped:$rstd,
       Norm_OptShaped:$residual_out,
       Norm_AxisAttr:$axis, Norm_LayerEpsilonAttr:$epsilon,
@@ -180,6 +189,7 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 4, 1, "FCCFFRRF"> {
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
     (`residual` `(` $residual^ `:` type($residual) `)`)?
+    (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
@@ -315,7 +325,7 @@ def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1, "FFSF"
   }];
 }
 
-def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1, "FSCCFR"> {
+def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 5, 1, "FSCCEFR"> {
   let summary = "RMSNorm of a shard from the gathered statistics of all shards";
   let description = [{
     `x` is this device's shard of the rows (the `residual_out` of the pre op
@@ -329,8 +339,9 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1, "FSC
     y    = x · rstd · (gamma + gamma_offset) + beta
     ```
 
-    `gamma` and `beta` are this shard's slices. The chain
-    pre → all-gather → post equals `norm.rms_norm` on the full rows.
+    `gamma` and `beta` are this shard's slices; `eps` is a runtime epsilon
+    as on `norm.rms_norm`. The chain pre → all-gather → post equals
+    `norm.rms_norm` on the full rows.
 
     ```mlir
     %y = norm.rms_norm_post_all_gather ins(%x : tensor<?x1024xbf16>)
@@ -340,7 +351,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1, "FSC
     ```
   }];
   let arguments = (ins Norm_Shaped:$x, Norm_Shaped:$stats,
-      Norm_OptShaped:$gamma, Norm_OptShaped:$beta,
+      Norm_OptShaped:$gamma, Norm_OptShaped:$beta, Norm_OptEpsilon:$eps,
       Norm_Shaped:$y, Norm_OptShaped:$rstd,
       Norm_AxisAttr:$axis, Norm_RmsEpsilonAttr:$epsilon,
       Norm_GammaOffsetAttr:$gamma_offset, Norm_AccTypeAttr:$acc_type,
@@ -350,6 +361,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 4, 1, "FSC
     `stats` `(` $stats `:` type($stats) `)`
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     attr-dict (`->` type($result)^)?
@@ -388,7 +400,7 @@ def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1, "F
 }
 
 def Norm_LayerNormPostAllGatherOp
-    : Norm_Op<"layer_norm_post_all_gather", 4, 1, "FSCCFRR"> {
+    : Norm_Op<"layer_norm_post_all_gather", 5, 1, "FSCCEFRR"> {
   let summary = "LayerNorm of a shard from the gathered statistics of all shards";
   let description = [{
     `stats` is the concatenation of every shard's `#norm.stats<count_sum_m2>`
@@ -403,6 +415,8 @@ def Norm_LayerNormPostAllGatherOp
     y    = (x − mean) · rstd · (gamma + gamma_offset) + beta
     ```
 
+    `eps` is a runtime epsilon, as on `norm.rms_norm`.
+
     ```mlir
     %y, %mean, %rstd = norm.layer_norm_post_all_gather
         ins(%x : tensor<16x384xf32>) stats(%s : tensor<16x6xf32>)
@@ -414,7 +428,7 @@ def Norm_LayerNormPostAllGatherOp
     ```
   }];
   let arguments = (ins Norm_Shaped:$x, Norm_Shaped:$stats,
-      Norm_OptShaped:$gamma, Norm_OptShaped:$beta,
+      Norm_OptShaped:$gamma, Norm_OptShaped:$beta, Norm_OptEpsilon:$eps,
       Norm_Shaped:$y, Norm_OptShaped:$mean, Norm_OptShaped:$rstd,
       Norm_AxisAttr:$axis, Norm_LayerEpsilonAttr:$epsilon,
       Norm_GammaOffsetAttr:$gamma_offset, Norm_AccTypeAttr:$acc_type,
@@ -424,6 +438,7 @@ def Norm_LayerNormPostAllGatherOp
     `stats` `(` $stats `:` type($stats) `)`
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     (`beta` `(` $beta^ `:` type($beta) `)`)?
+    (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
