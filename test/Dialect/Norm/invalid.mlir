@@ -559,3 +559,52 @@ func.func @eps_post_acc_type(%x: tensor<8x64xf32>, %s: tensor<8x4xf32>, %y: tens
   %0 = norm.rms_norm_post_all_gather ins(%x : tensor<8x64xf32>) stats(%s : tensor<8x4xf32>) eps(%e : f64) outs(%y : tensor<8x64xf32>) {stats_layout = #norm.stats<count_sumsq>} -> tensor<8x64xf32>
   return %0 : tensor<8x64xf32>
 }
+
+// -----
+
+// Parser messages (issue 23.21): say what was expected.
+func.func @mean_on_rms(%x: tensor<8x64xf32>, %y: tensor<8x64xf32>, %m: tensor<8xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{'mean' is not an operand group this op takes here}}
+  %0 = norm.rms_norm ins(%x : tensor<8x64xf32>) outs(%y : tensor<8x64xf32>) mean(%m : tensor<8xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @grad_outs_without_keyword(%x: tensor<8x64xf32>, %r: tensor<8xf32>, %d: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expected the init's keyword before '(' (gradients name each init: outs dx(...) dgamma(...) dbeta(...))}}
+  %0 = norm.rms_norm_grad ins(%x : tensor<8x64xf32>, %x : tensor<8x64xf32>, %r : tensor<8xf32>) outs(%d : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @missing_result_types(%x: tensor<8x64xf32>, %y: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %0 = norm.rms_norm ins(%x : tensor<8x64xf32>) outs(%y : tensor<8x64xf32>)
+  // expected-error @+1 {{expected '->' and the 1 result type(s) of an op on tensors}}
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @layer_grad_without_mean(%x: tensor<8x64xf32>, %r: tensor<8xf32>, %d: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expected 4 inputs in ins(dy, x, mean, rstd), got 3}}
+  %0 = norm.layer_norm_grad ins(%x : tensor<8x64xf32>, %x : tensor<8x64xf32>, %r : tensor<8xf32>) outs dx(%d : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @rms_grad_with_mean(%x: tensor<8x64xf32>, %r: tensor<8xf32>, %d: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{expected 3 inputs in ins(dy, x, rstd), got 4}}
+  %0 = norm.rms_norm_grad ins(%x : tensor<8x64xf32>, %x : tensor<8x64xf32>, %r : tensor<8xf32>, %r : tensor<8xf32>) outs dx(%d : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %0 : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @missing_stats_layout(%x: tensor<8x64xf32>, %s: tensor<8x3xf32>) -> tensor<8x3xf32> {
+  // expected-error @+1 {{requires attribute 'stats_layout': this op takes #norm.stats<count_sum_m2> (rms_norm split ops count_sumsq, layer_norm split ops count_sum_m2)}}
+  %0 = norm.layer_norm_pre_all_gather ins(%x : tensor<8x64xf32>) outs(%s : tensor<8x3xf32>) -> tensor<8x3xf32>
+  return %0 : tensor<8x3xf32>
+}

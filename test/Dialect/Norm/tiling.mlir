@@ -158,3 +158,30 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// Producer fusion into a consumer tiled across the normalized dim (issue
+// 23.21): the norm needs whole rows, so it stays unfused, before the loops,
+// and the transform succeeds without an error (it used to print "cannot
+// tile reduction dim" and exit 0).
+// CHECK-LABEL: func.func @fuse_through_norm
+//       CHECK:   %[[N:.+]] = norm.rms_norm
+//       CHECK:   scf.for
+//       CHECK:     scf.for
+//   CHECK-NOT:       norm.rms_norm
+//       CHECK:       tensor.extract_slice %[[N]]
+//       CHECK:       linalg.exp
+func.func @fuse_through_norm(%x: tensor<8x64xf32>, %y: tensor<8x64xf32>) -> tensor<8x64xf32> {
+  %0 = norm.rms_norm ins(%x : tensor<8x64xf32>) outs(%y : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %e = tensor.empty() : tensor<8x64xf32>
+  %1 = linalg.exp ins(%0 : tensor<8x64xf32>) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  return %1 : tensor<8x64xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %op = transform.structured.match ops{["linalg.exp"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l:2 = transform.structured.fuse %op tile_sizes [2, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -278,6 +278,14 @@ private:
 
 LogicalResult checkStatsLayout(Operation *op, StatsLayoutAttr layout,
                                StatsLayout expected) {
+  // Optional in ODS only so that a missing one is reported here, with the
+  // value this op takes.
+  if (!layout)
+    return op->emitOpError("requires attribute 'stats_layout': this op takes "
+                           "#norm.stats<")
+           << stringifyStatsLayout(expected)
+           << "> (rms_norm split ops count_sumsq, layer_norm split ops "
+              "count_sum_m2)";
   if (layout.getValue() != expected)
     return op->emitOpError("expects stats_layout #norm.stats<")
            << stringifyStatsLayout(expected) << ">, got " << layout;
@@ -738,6 +746,120 @@ void LayerNormPostAllGatherOp::getCanonicalizationPatterns(
               DropIdentityGamma<LayerNormPostAllGatherOp>,
               DropZeroBeta<LayerNormPostAllGatherOp>,
               FoldConstantEps<LayerNormPostAllGatherOp>>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// Custom assembly directives
+//===----------------------------------------------------------------------===//
+
+/// `-> types`, present exactly when the op has results (on tensors). The
+/// declarative form failed with "cannot name an operation with no results"
+/// for an operand keyword the op does not take, a grad's `outs(...)`
+/// without its init keyword, or a missing `->`: say which.
+static ParseResult parseNormResults(OpAsmParser &p,
+                                    SmallVectorImpl<Type> &types) {
+  if (succeeded(p.parseOptionalArrow()))
+    return p.parseTypeList(types);
+  if (p.getNumResults() == 0)
+    return success();
+  SMLoc loc = p.getCurrentLocation();
+  StringRef keyword;
+  static const StringRef kGroups[] = {
+      "ins",  "outs", "gamma",        "beta", "residual", "eps",   "stats",
+      "mean", "rstd", "residual_out", "dx",   "dgamma",   "dbeta"};
+  if (succeeded(p.parseOptionalKeyword(&keyword, ArrayRef<StringRef>(
+                     std::begin(kGroups), std::end(kGroups)))))
+    return p.emitError(loc)
+           << "'" << keyword
+           << "' is not an operand group this op takes here (the order is "
+              "ins(...), its optional inputs, outs ..., its optional inits, "
+              "attributes, then '->' and the result types)";
+  if (succeeded(p.parseOptionalLParen()))
+    return p.emitError(loc)
+           << "expected the init's keyword before '(' (gradients name each "
+              "init: outs dx(...) dgamma(...) dbeta(...))";
+  return p.emitError(loc) << "expected '->' and the " << p.getNumResults()
+                          << " result type(s) of an op on tensors";
+}
+
+static void printNormResults(OpAsmPrinter &p, Operation *, TypeRange types) {
+  if (types.empty())
+    return;
+  p << " -> ";
+  llvm::interleaveComma(types, p);
+}
+
+/// `%v : type, ...` for the required inputs of a gradient, with a message
+/// naming them when their number is wrong (a layer_norm_grad without mean
+/// got only "expected ','").
+static ParseResult
+parseNamedInputs(OpAsmParser &p, ArrayRef<StringRef> names,
+                 ArrayRef<OpAsmParser::UnresolvedOperand *> operands,
+                 ArrayRef<Type *> types) {
+  SMLoc loc = p.getCurrentLocation();
+  SmallVector<OpAsmParser::UnresolvedOperand> parsed;
+  SmallVector<Type> parsedTypes;
+  auto parseOne = [&]() -> ParseResult {
+    OpAsmParser::UnresolvedOperand v;
+    Type t;
+    if (p.parseOperand(v) || p.parseColonType(t))
+      return failure();
+    parsed.push_back(v);
+    parsedTypes.push_back(t);
+    return success();
+  };
+  if (p.parseCommaSeparatedList(parseOne))
+    return failure();
+  if (parsed.size() != names.size()) {
+    InFlightDiagnostic d = p.emitError(loc) << "expected " << names.size()
+                                            << " inputs in ins(";
+    llvm::interleaveComma(names, d);
+    d << "), got " << parsed.size();
+    return d;
+  }
+  for (auto [i, v] : llvm::enumerate(parsed)) {
+    *operands[i] = v;
+    *types[i] = parsedTypes[i];
+  }
+  return success();
+}
+
+static void printNamedInputs(OpAsmPrinter &p, ValueRange values) {
+  llvm::interleaveComma(values, p, [&](Value v) {
+    p << v << " : " << v.getType();
+  });
+}
+
+static ParseResult parseRmsGradInputs(OpAsmParser &p,
+                                      OpAsmParser::UnresolvedOperand &dy,
+                                      Type &dyType,
+                                      OpAsmParser::UnresolvedOperand &x,
+                                      Type &xType,
+                                      OpAsmParser::UnresolvedOperand &rstd,
+                                      Type &rstdType) {
+  return parseNamedInputs(p, {"dy", "x", "rstd"}, {&dy, &x, &rstd},
+                          {&dyType, &xType, &rstdType});
+}
+
+static void printRmsGradInputs(OpAsmPrinter &p, Operation *, Value dy, Type,
+                               Value x, Type, Value rstd, Type) {
+  printNamedInputs(p, {dy, x, rstd});
+}
+
+static ParseResult parseLayerGradInputs(
+    OpAsmParser &p, OpAsmParser::UnresolvedOperand &dy, Type &dyType,
+    OpAsmParser::UnresolvedOperand &x, Type &xType,
+    OpAsmParser::UnresolvedOperand &mean, Type &meanType,
+    OpAsmParser::UnresolvedOperand &rstd, Type &rstdType) {
+  return parseNamedInputs(p, {"dy", "x", "mean", "rstd"},
+                          {&dy, &x, &mean, &rstd},
+                          {&dyType, &xType, &meanType, &rstdType});
+}
+
+static void printLayerGradInputs(OpAsmPrinter &p, Operation *, Value dy, Type,
+                                 Value x, Type, Value mean, Type, Value rstd,
+                                 Type) {
+  printNamedInputs(p, {dy, x, mean, rstd});
 }
 
 //===----------------------------------------------------------------------===//

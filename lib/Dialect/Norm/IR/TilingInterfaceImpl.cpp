@@ -258,6 +258,16 @@ struct NormTilingModel final
     if (failed(getIterationDomainTileFromResultTile(
             op, b, resultNumber, offsets, sizes, domainOffsets, domainSizes)))
       return failure();
+    // A consumer asking for part of a row (producer fusion with a tile of the
+    // normalized dims) cannot get it: fail without an error, so that the
+    // fusion leaves this op unfused and the transform succeeds, instead of
+    // printing an error and exiting 0.
+    Value x = cast<NormOpInterface>(op).getInput();
+    for (auto [d, type] : llvm::enumerate(getLoopIteratorTypes(op)))
+      if (type == utils::IteratorType::reduction &&
+          (!isZeroInteger(domainOffsets[d]) ||
+           !isFullDim(domainSizes[d], x, d)))
+        return failure();
     FailureOr<TilingResult> tiled =
         getTiledImplementation(op, b, domainOffsets, domainSizes);
     if (failed(tiled))

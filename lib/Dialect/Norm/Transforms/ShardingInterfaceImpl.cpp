@@ -385,7 +385,11 @@ struct NormShardingModel
     if (!grid)
       return op->emitOpError("refers to an unknown grid ") << dist.grid;
     dist.numColShards = shard::collectiveProcessGroupSize(dist.colAxes, grid);
-    if (dist.numColShards <= 0 || ShapedType::isDynamic(dist.numColShards))
+    if (dist.numColShards == 0)
+      return op->emitOpError("is split over grid ")
+             << dist.grid << " whose size along the normalized dims' axes is "
+             << "0 (a norm cannot be split over no devices)";
+    if (dist.numColShards < 0 || ShapedType::isDynamic(dist.numColShards))
       return op->emitOpError(
           "needs a static grid size along the axes that split its "
           "normalized dims");

@@ -88,6 +88,10 @@ struct NormSplitAllGatherPass final
     if (axes.empty())
       for (int64_t a = 0, e = shape.size(); a < e; ++a)
         axes.push_back(static_cast<shard::GridAxis>(a));
+    for (shard::GridAxis a : axes)
+      if (shape[a] == 0)
+        return fail("@" + grid + " has size 0 along axis " + Twine(a) +
+                    ": a norm cannot be split over no devices");
     int64_t shards = shard::collectiveProcessGroupSize(axes, shape);
     if (shards <= 0 || ShapedType::isDynamic(shards))
       return fail("the grid's size along grid-axes must be static");

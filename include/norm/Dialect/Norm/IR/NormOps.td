@@ -147,7 +147,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 5, 1, "FCCFEFRF"> {
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -194,7 +194,7 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 5, 1, "FCCFEFRRF"> {
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -235,14 +235,14 @@ def Norm_RmsNormGradOp : Norm_Op<"rms_norm_grad", 4, 0, "FFRCFCC"> {
       Norm_AxisAttr:$axis, Norm_GammaOffsetAttr:$gamma_offset,
       Norm_AccTypeAttr:$acc_type);
   let assemblyFormat = [{
-    `ins` `(` $dy `:` type($dy) `,` $x `:` type($x) `,`
-              $rstd `:` type($rstd) `)`
+    `ins` `(` custom<RmsGradInputs>($dy, type($dy), $x, type($x), $rstd,
+                                    type($rstd)) `)`
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     `outs`
     (`dx` `(` $dx^ `:` type($dx) `)`)?
     (`dgamma` `(` $dgamma^ `:` type($dgamma) `)`)?
     (`dbeta` `(` $dbeta^ `:` type($dbeta) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -278,14 +278,14 @@ def Norm_LayerNormGradOp : Norm_Op<"layer_norm_grad", 5, 0, "FFRRCFCC"> {
       Norm_AxisAttr:$axis, Norm_GammaOffsetAttr:$gamma_offset,
       Norm_AccTypeAttr:$acc_type);
   let assemblyFormat = [{
-    `ins` `(` $dy `:` type($dy) `,` $x `:` type($x) `,`
-              $mean `:` type($mean) `,` $rstd `:` type($rstd) `)`
+    `ins` `(` custom<LayerGradInputs>($dy, type($dy), $x, type($x), $mean,
+                                      type($mean), $rstd, type($rstd)) `)`
     (`gamma` `(` $gamma^ `:` type($gamma) `)`)?
     `outs`
     (`dx` `(` $dx^ `:` type($dx) `)`)?
     (`dgamma` `(` $dgamma^ `:` type($dgamma) `)`)?
     (`dbeta` `(` $dbeta^ `:` type($dbeta) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -315,13 +315,13 @@ def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1, "FFSF"
   let arguments = (ins Norm_Shaped:$x, Norm_OptShaped:$residual,
       Norm_Shaped:$stats, Norm_OptShaped:$residual_out,
       Norm_AxisAttr:$axis, Norm_AccTypeAttr:$acc_type,
-      Norm_StatsLayoutAttr:$stats_layout);
+      OptionalAttr<Norm_StatsLayoutAttr>:$stats_layout);
   let assemblyFormat = [{
     `ins` `(` $x `:` type($x) `)`
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $stats `:` type($stats) `)`
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -355,7 +355,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 5, 1, "FSC
       Norm_Shaped:$y, Norm_OptShaped:$rstd,
       Norm_AxisAttr:$axis, Norm_RmsEpsilonAttr:$epsilon,
       Norm_GammaOffsetAttr:$gamma_offset, Norm_AccTypeAttr:$acc_type,
-      Norm_RoundingAttr:$rounding, Norm_StatsLayoutAttr:$stats_layout);
+      Norm_RoundingAttr:$rounding, OptionalAttr<Norm_StatsLayoutAttr>:$stats_layout);
   let assemblyFormat = [{
     `ins` `(` $x `:` type($x) `)`
     `stats` `(` $stats `:` type($stats) `)`
@@ -364,7 +364,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 5, 1, "FSC
     (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -389,13 +389,13 @@ def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1, "F
   let arguments = (ins Norm_Shaped:$x, Norm_OptShaped:$residual,
       Norm_Shaped:$stats, Norm_OptShaped:$residual_out,
       Norm_AxisAttr:$axis, Norm_AccTypeAttr:$acc_type,
-      Norm_StatsLayoutAttr:$stats_layout);
+      OptionalAttr<Norm_StatsLayoutAttr>:$stats_layout);
   let assemblyFormat = [{
     `ins` `(` $x `:` type($x) `)`
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $stats `:` type($stats) `)`
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
@@ -432,7 +432,7 @@ def Norm_LayerNormPostAllGatherOp
       Norm_Shaped:$y, Norm_OptShaped:$mean, Norm_OptShaped:$rstd,
       Norm_AxisAttr:$axis, Norm_LayerEpsilonAttr:$epsilon,
       Norm_GammaOffsetAttr:$gamma_offset, Norm_AccTypeAttr:$acc_type,
-      Norm_RoundingAttr:$rounding, Norm_StatsLayoutAttr:$stats_layout);
+      Norm_RoundingAttr:$rounding, OptionalAttr<Norm_StatsLayoutAttr>:$stats_layout);
   let assemblyFormat = [{
     `ins` `(` $x `:` type($x) `)`
     `stats` `(` $stats `:` type($stats) `)`
@@ -442,7 +442,7 @@ def Norm_LayerNormPostAllGatherOp
     `outs` `(` $y `:` type($y) `)`
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
-    attr-dict (`->` type($result)^)?
+    attr-dict `` custom<NormResults>(type($result))
   }];
 }
 
