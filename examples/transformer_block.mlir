@@ -1,11 +1,17 @@
 // The norms of one pre-norm transformer decoder block (Llama style, bf16,
-// dynamic token count, hidden size 4096), forward and backward, plus the
-// tensor-parallel split of the second norm over 4 shards of the hidden dim.
+// dynamic token count, hidden size 4096), forward and backward, a GPT-2 style
+// final LayerNorm, and the tensor-parallel split of the second norm over 4
+// shards of the hidden dim, in tensor form (an IR example; it is not run).
 //
 // The attention and MLP bodies are outside the scope of this example: their
-// outputs come in as arguments. `scripts/run-example.sh` verifies this
-// module and canonicalizes it (unused rstd results are dropped, an all-ones
-// gamma disappears).
+// outputs come in as arguments. The lit test
+// test/examples/transformer_block.mlir (part of check-norm) parses, verifies
+// and canonicalizes it:
+//   norm-opt examples/transformer_block.mlir --canonicalize
+// (the unused rstd result is dropped, the all-ones gamma disappears). The
+// main job, scripts/run-example.sh, compiles and runs a different file:
+// examples/transformer_block_cpu.mlir, the block's forward and backward in
+// the memref calling convention of norm-lower-to-cpu.
 
 func.func @block_forward(%x: tensor<?x4096xbf16>, %attn: tensor<?x4096xbf16>,
                          %w_in: tensor<4096xbf16>, %w_post: tensor<4096xbf16>)

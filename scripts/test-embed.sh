@@ -25,8 +25,18 @@ if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 fi
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+# The C++ program of docs/Embedding.md, as written there (issue 21).
+awk '/<!-- snippet: compiled and run by scripts\/test-embed.sh -->/ {on=1; next}
+     on && /^```c\+\+/ {body=1; next}
+     body && /^```/ {exit}
+     body {print}' "$root/docs/Embedding.md" >"$work/snippet.cpp"
+if ! grep -q "buildNormLowerToCPUPipeline" "$work/snippet.cpp"; then
+  echo "test-embed: no snippet found in docs/Embedding.md" >&2
+  exit 1
+fi
 cmake -G Ninja -S "$root/examples/embed" -B "$work/embed" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  -DNORM_EMBED_SNIPPET="$work/snippet.cpp" \
   "${launcher[@]}" >/dev/null
 ninja -C "$work/embed" >/dev/null
 # Compiled against the installed headers only.
@@ -45,6 +55,21 @@ embed="$work/embed/norm-embed"
 status=0
 "$embed" --cpu-options="tile-rows=many" 2>"$work/err" || status=$?
 grep -q "bad --cpu-options" "$work/err" && [ "$status" -eq 1 ]
+
+# The documented snippet: raises and lowers the example to the LLVM dialect
+# (no pass registration, no abort), which mlir-translate accepts; a bad
+# input is an error and exit 1.
+"$work/embed/norm-snippet" "$root/examples/embed/residual_rms_norm.mlir" >"$work/snippet.out"
+grep -q "llvm.func @" "$work/snippet.out"
+if grep -q "norm\.\|linalg\." "$work/snippet.out"; then
+  echo "test-embed: the snippet left norm or linalg ops" >&2
+  exit 1
+fi
+"$(llvm-config-22 --bindir)/mlir-translate" --mlir-to-llvmir "$work/snippet.out" >/dev/null
+echo "func.func @f(" >"$work/bad.mlir"
+status=0
+"$work/embed/norm-snippet" "$work/bad.mlir" 2>"$work/err" || status=$?
+[ "$status" -eq 1 ] && grep -q "error:" "$work/err"
 
 # The installed tools run from the prefix.
 "$prefix/bin/norm-opt" --norm-fuse "$root/examples/embed/residual_rms_norm.mlir" |

@@ -20,6 +20,16 @@ namespace norm {
 /// Adds the norm dialect to `registry`.
 void registerNormDialect(DialectRegistry &registry);
 
+/// Registers what norm's passes and pipelines use besides the norm dialect:
+/// the upstream dialects, their external models and extensions
+/// (bufferization models, the ConvertToLLVM interfaces including MPI's, the
+/// NVVM target) and the LLVM IR translations that gpu-module-to-binary needs.
+/// It is MLIR's registerAllDialects, registerAllExtensions and
+/// registerAllToLLVMIRTranslations; a compiler that registers a subset
+/// itself does not need it. Pipelines built with buildNormLowerTo…Pipeline
+/// construct their passes, so no pass registration is needed to run them.
+void registerNormDependencies(DialectRegistry &registry);
+
 /// Registers every norm pass and pipeline with the global pass registry, so
 /// that `-norm-...` flags parse in an mlir-opt-style driver.
 void registerNormPasses();

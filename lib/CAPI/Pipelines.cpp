@@ -42,6 +42,28 @@ std::unique_ptr<Options> parseOptions(MlirStringRef options,
   }
   return nullptr;
 }
+/// A builder's error handler that reports through the C callback (or
+/// nowhere, if it is null). The lambda lives in a static thread-local slot
+/// for the duration of the builder call.
+struct CallbackReporter {
+  MlirStringCallback callback;
+  void *userData;
+  LogicalResult operator()(const Twine &message) const {
+    if (callback) {
+      detail::CallbackOstream stream(callback, userData);
+      stream << message;
+      stream.flush();
+    }
+    return failure();
+  }
+};
+
+thread_local CallbackReporter currentReporter{nullptr, nullptr};
+
+NormPipelineErrorFn reportTo(MlirStringCallback callback, void *userData) {
+  currentReporter = CallbackReporter{callback, userData};
+  return NormPipelineErrorFn(currentReporter);
+}
 } // namespace
 
 MlirLogicalResult mlirNormBuildLowerToCPUPipeline(
@@ -51,8 +73,8 @@ MlirLogicalResult mlirNormBuildLowerToCPUPipeline(
                                                     userData);
   if (!parsed)
     return mlirLogicalResultFailure();
-  buildNormLowerToCPUPipeline(*unwrap(passManager), *parsed);
-  return mlirLogicalResultSuccess();
+  return wrap(buildNormLowerToCPUPipeline(*unwrap(passManager), *parsed,
+                                          reportTo(errorCallback, userData)));
 }
 
 MlirLogicalResult mlirNormBuildLowerToNVVMPipeline(
@@ -62,7 +84,8 @@ MlirLogicalResult mlirNormBuildLowerToNVVMPipeline(
                                                      userData);
   if (!parsed)
     return mlirLogicalResultFailure();
-  return wrap(buildNormLowerToNVVMPipeline(*unwrap(passManager), *parsed));
+  return wrap(buildNormLowerToNVVMPipeline(*unwrap(passManager), *parsed,
+                                           reportTo(errorCallback, userData)));
 }
 
 void mlirRegisterNormPipelines() { registerNormPipelines(); }

@@ -10,37 +10,72 @@
 #include "norm/Pipelines/Pipelines.h"
 #include "PipelineUtils.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::norm;
 
-static void addUpstream(OpPassManager &pm, StringRef pipeline) {
-  pipeline_utils::addUpstream(pm, pipeline, "norm-lower-to-cpu");
+/// The options no pass could run with: checked before anything is added.
+static LogicalResult checkCPUOptions(const NormLowerToCPUOptions &options,
+                                     const pipeline_utils::ErrorFn &error) {
+  if (options.tileRows < 1 || options.tileRows > (int64_t(1) << 24))
+    return error("norm-lower-to-cpu: tile-rows must be 1 to 16777216, got " +
+                 llvm::Twine(static_cast<int64_t>(options.tileRows)));
+  if (options.vectorWidth < 1 || options.vectorWidth > 1024)
+    return error("norm-lower-to-cpu: vector-width must be 1 to 1024, got " +
+                 llvm::Twine(static_cast<int64_t>(options.vectorWidth)));
+  if (options.mpiImplementation != "MPICH" &&
+      options.mpiImplementation != "OpenMPI")
+    return error("norm-lower-to-cpu: mpi-implementation must be MPICH or "
+                 "OpenMPI, got '" +
+                 llvm::Twine(options.mpiImplementation) + "'");
+  return success();
 }
 
-void mlir::norm::buildNormLowerToCPUPipeline(
-    OpPassManager &pm, const NormLowerToCPUOptions &options) {
+LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
+    OpPassManager &pm, const NormLowerToCPUOptions &options,
+    pipeline_utils::ErrorFn error) {
+  if (!error)
+    error = pipeline_utils::errorToStderr;
+  if (failed(checkCPUOptions(options, error)))
+    return failure();
+  // Every pass is constructed here (never parsed by name), so the pipeline
+  // needs no pass registration; registerNormDependencies brings in the
+  // dialects and interfaces the passes use.
+
   // Norm ops on memrefs or in device code would pass through untouched.
   pm.addPass(createNormCheckTensorFormPass());
   // Collectives of distributed code → MPI calls (nothing happens to a
   // module without shard ops).
   pm.addPass(createNormAllGatherToAllReducePass());
-  addUpstream(pm, "convert-shard-to-mpi");
+  pm.addPass(createConvertShardToMPIPass());
   NormFinalizeMPIPassOptions mpiOptions;
   mpiOptions.implementation = options.mpiImplementation;
   pm.addPass(createNormFinalizeMPIPass(mpiOptions));
 
   // arith/math on tensors (hand-written or raised-around IR) → linalg.
-  addUpstream(pm, "convert-elementwise-to-linalg");
+  pm.addPass(createConvertElementwiseToLinalgPass());
   // x^n with a constant integer n → multiplications (LLVM 22 rejects the
   // vector llvm.intr.powi that convert-math-to-llvm would make); any other
   // n → powf.
-  addUpstream(pm, "math-expand-ops{ops=fpowi}");
+  math::MathExpandOpsPassOptions expand;
+  expand.opMnemonics = {"fpowi"};
+  pm.addPass(math::createMathExpandOpsPass(expand));
   // One-shot bufferization does not handle linalg.pack/unpack.
   pm.addPass(createNormLowerPackUnpackPass());
   // Norm ops → per-row tiles → linalg → vectors, all on tensors.
@@ -58,85 +93,106 @@ void mlir::norm::buildNormLowerToCPUPipeline(
 
   // Bufferize: outputs land in the caller's buffers; per-row temporaries go
   // on the stack where small, everything else is freed.
-  addUpstream(pm, "eliminate-empty-tensors");
-  addUpstream(pm, "one-shot-bufferize{bufferize-function-boundaries "
-                  "function-boundary-type-conversion=identity-layout-map}");
-  addUpstream(pm, "drop-equivalent-buffer-results");
-  addUpstream(pm, "func.func(promote-buffers-to-stack{"
-                  "max-alloc-size-in-bytes=4096})");
-  addUpstream(pm, "buffer-deallocation-pipeline");
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  bufferization::PromoteBuffersToStackPassOptions stack;
+  stack.maxAllocSizeInBytes = 4096;
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createPromoteBuffersToStackPass(stack));
+  bufferization::buildBufferDeallocationPipeline(pm);
   // Clones the deallocation left (returned buffers it does not own) →
   // alloc + memref.copy; memref.dealloc stays for finalize-memref-to-llvm.
-  addUpstream(pm, "convert-bufferization-to-memref");
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCanonicalizerPass());
 
   // Loops: the row foralls become OpenMP work-sharing loops.
-  addUpstream(pm, "convert-linalg-to-loops");
+  pm.addPass(createConvertLinalgToLoopsPass());
   if (options.parallel) {
-    addUpstream(pm, "scf-forall-to-parallel");
-    addUpstream(pm, llvm::formatv("convert-scf-to-openmp{{num-threads={0}}",
-                                  static_cast<unsigned>(options.numThreads))
-                        .str());
+    pm.addPass(createForallToParallelLoopPass());
+    ConvertSCFToOpenMPPassOptions omp;
+    omp.numThreads = options.numThreads;
+    pm.addPass(createConvertSCFToOpenMPPass(omp));
   } else {
-    addUpstream(pm, "scf-forall-to-for");
+    pm.addPass(createForallToForLoopPass());
   }
 
   // Vectors and everything else to LLVM.
-  addUpstream(pm, "func.func(lower-vector-mask,lower-vector-multi-reduction)");
-  addUpstream(pm, "convert-vector-to-scf{full-unroll}");
-  addUpstream(pm, "fold-memref-alias-ops");
-  addUpstream(pm, "expand-strided-metadata");
-  addUpstream(pm, "lower-affine");
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMaskPass());
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addPass(memref::createFoldMemRefAliasOpsPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
   // memref.alloca_scope (which convert-scf-to-openmp puts around each
   // parallel iteration) must be lowered while its body is still structured:
   // it allows one block only, so memref goes to LLVM before scf goes to cf.
-  addUpstream(pm, "arith-expand{include-bf16}");
+  arith::ArithExpandOpsPassOptions arithExpand;
+  arithExpand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(arithExpand));
   // math: LLVM intrinsics where LLVM has one (vectors stay vectors), libm
   // calls for the rest (erf, tanh, atan, ...; vectors unrolled), and
   // integer powers as functions.
   // C wrappers are requested before the math lowering declares libm
   // functions, which must keep their plain C names.
   if (options.emitCInterface)
-    addUpstream(pm, "func.func(llvm-request-c-wrappers)");
-  addUpstream(pm, "convert-math-to-funcs");
-  addUpstream(pm, "convert-math-to-llvm");
-  addUpstream(pm, "convert-math-to-libm");
-  addUpstream(pm, "convert-vector-to-llvm");
-  addUpstream(pm, "convert-to-llvm{filter-dialects=mpi}");
-  addUpstream(pm, "finalize-memref-to-llvm");
-  addUpstream(pm, "convert-scf-to-cf");
-  addUpstream(pm, "convert-ub-to-llvm");
-  addUpstream(pm, "convert-arith-to-llvm");
-  addUpstream(pm, "convert-openmp-to-llvm");
-  addUpstream(pm, "convert-func-to-llvm");
-  addUpstream(pm, "convert-cf-to-llvm");
-  addUpstream(pm, "reconcile-unrealized-casts");
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(createConvertMathToFuncs());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertToLLVMPassOptions mpiToLLVM;
+  mpiToLLVM.filterDialects = {"mpi"};
+  pm.addPass(createConvertToLLVMPass(mpiToLLVM));
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
   // Nothing may be left that mlir-translate rejects.
   pm.addPass(createNormCheckLoweredPass());
   NormSetLLVMTargetPassOptions targetOptions;
   targetOptions.cpu = options.targetCPU;
   targetOptions.features = options.targetFeatures;
   pm.addPass(createNormSetLLVMTargetPass(targetOptions));
+  return success();
 }
 
 void mlir::norm::registerNormPipelines() {
-  PassPipelineRegistration<NormLowerToCPUOptions>(
+  // Registered by hand rather than through PassPipelineRegistration so that
+  // bad option values fail the pipeline instead of being ignored.
+  registerPassPipeline(
       "norm-lower-to-cpu",
       "Compile norm ops (and linalg on tensors) to the LLVM dialect for CPUs: "
       "row-parallel tiles, vectorized rows, OpenMP threads",
-      buildNormLowerToCPUPipeline);
-  // Registered by hand rather than through PassPipelineRegistration so that
-  // bad option values fail the pipeline instead of being ignored.
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        NormLowerToCPUOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        return buildNormLowerToCPUPipeline(pm, options, errorHandler);
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(NormLowerToCPUOptions());
+      });
   registerPassPipeline(
       "norm-lower-to-nvvm",
       "Compile norm ops (and linalg on tensors) for NVIDIA GPUs: specialized "
       "row kernels, NVVM, PTX/cubin/fatbin, host code and C entry points",
       [](OpPassManager &pm, StringRef text,
-         function_ref<LogicalResult(const Twine &)>) {
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
         NormLowerToNVVMOptions options;
         if (failed(options.parseFromString(text)))
           return failure();
-        return buildNormLowerToNVVMPipeline(pm, options);
+        return buildNormLowerToNVVMPipeline(pm, options, errorHandler);
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {
         handler(NormLowerToNVVMOptions());

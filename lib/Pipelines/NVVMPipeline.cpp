@@ -10,7 +10,14 @@
 #include "norm/Pipelines/Pipelines.h"
 #include "PipelineUtils.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -20,10 +27,6 @@
 
 using namespace mlir;
 using namespace mlir::norm;
-
-static void addUpstream(OpPassManager &pm, StringRef pipeline) {
-  pipeline_utils::addUpstream(pm, pipeline, "norm-lower-to-nvvm");
-}
 
 /// The serialization format of gpu-module-to-binary for an output name.
 static FailureOr<std::string> binaryFormat(StringRef output) {
@@ -71,43 +74,36 @@ static std::optional<StringRef> defaultPTXFeatures(StringRef chip) {
 }
 
 LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
-    OpPassManager &pm, const NormLowerToNVVMOptions &options) {
+    OpPassManager &pm, const NormLowerToNVVMOptions &options,
+    NormPipelineErrorFn error) {
+  if (!error)
+    error = pipeline_utils::errorToStderr;
   FailureOr<std::string> format = binaryFormat(options.format);
-  if (failed(format)) {
-    llvm::errs() << "norm-lower-to-nvvm: format must be ptx, cubin or "
-                    "fatbin, got '"
-                 << options.format << "'\n";
-    return failure();
-  }
+  if (failed(format))
+    return error("norm-lower-to-nvvm: format must be ptx, cubin or fatbin, "
+                 "got '" +
+                 Twine(options.format) + "'");
   // Only chips the NVPTX backend of LLVM 22 knows (any other sm_<N> made
   // LLVM abort in instruction selection), each with the PTX ISA that
   // introduced it unless `features` names one.
   std::optional<StringRef> ptx = defaultPTXFeatures(options.chip);
-  if (!ptx) {
-    llvm::errs() << "norm-lower-to-nvvm: chip must be sm_<N>, got '"
-                 << options.chip << "'\n";
-    return failure();
-  }
-  if (ptx->empty()) {
-    llvm::errs() << "norm-lower-to-nvvm: chip '" << options.chip
-                 << "' is not an NVPTX target LLVM 22 knows (sm_50 to sm_90a, sm_88, "
-                    "sm_100/100a/100f, sm_101, sm_103, sm_110, sm_120, "
-                    "sm_121 and their a/f forms)\n";
-    return failure();
-  }
+  if (!ptx)
+    return error("norm-lower-to-nvvm: chip must be sm_<N>, got '" +
+                 Twine(options.chip) + "'");
+  if (ptx->empty())
+    return error("norm-lower-to-nvvm: chip '" + Twine(options.chip) +
+                 "' is not an NVPTX target LLVM 22 knows (sm_50 to sm_90a, "
+                 "sm_88, sm_100/100a/100f, sm_101, sm_103, sm_110, sm_120, "
+                 "sm_121 and their a/f forms)");
   std::string features =
       options.features.empty() ? ptx->str() : std::string(options.features);
-  if (options.optLevel < 0 || options.optLevel > 3) {
-    llvm::errs() << "norm-lower-to-nvvm: opt-level must be 0 to 3, got "
-                 << options.optLevel << "\n";
-    return failure();
-  }
-  if (options.genericThreads < 1 || options.genericThreads > 1024) {
-    llvm::errs() << "norm-lower-to-nvvm: generic-threads must be 1 to 1024, "
-                    "got "
-                 << options.genericThreads << "\n";
-    return failure();
-  }
+  if (options.optLevel < 0 || options.optLevel > 3)
+    return error("norm-lower-to-nvvm: opt-level must be 0 to 3, got " +
+                 Twine(static_cast<int>(options.optLevel)));
+  if (options.genericThreads < 1 || options.genericThreads > 1024)
+    return error("norm-lower-to-nvvm: generic-threads must be 1 to 1024, "
+                 "got " +
+                 Twine(static_cast<int64_t>(options.genericThreads)));
 
   // Norm ops that nothing below lowers fail here, located: split ops on
   // memrefs (convert-norm-to-gpu takes the others), norm ops in device code.
@@ -128,11 +124,14 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   pm.addPass(createCSEPass());
 
   // Buffers: outputs in the caller's buffers, temporaries freed.
-  addUpstream(pm, "eliminate-empty-tensors");
-  addUpstream(pm, "one-shot-bufferize{bufferize-function-boundaries "
-                  "function-boundary-type-conversion=identity-layout-map}");
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createNormDropReturnedArgumentsPass());
-  addUpstream(pm, "buffer-deallocation-pipeline");
+  bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());
 
   // Norm ops → specialized kernels (convert-norm-to-gpu).
@@ -144,15 +143,14 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
 
   // Whatever else is linalg (decomposed split ops, user code): upstream's
   // generic path, rows onto blocks and threads through parallel loops.
-  addUpstream(pm, "func.func(convert-linalg-to-parallel-loops)");
-  addUpstream(pm, llvm::formatv("func.func(scf-parallel-loop-tiling{{"
-                                "parallel-loop-tile-sizes={0} no-min-max-bounds=true})",
-                                options.genericThreads)
-                      .str());
-  addUpstream(pm, "func.func(gpu-map-parallel-loops)");
-  addUpstream(pm, "func.func(convert-parallel-loops-to-gpu)");
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(
+      {static_cast<int64_t>(options.genericThreads)},
+      /*noMinMaxBounds=*/true));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addNestedPass<func::FuncOp>(createNormGPUDeviceAllocsPass());
-  addUpstream(pm, "lower-affine");
+  pm.addPass(createLowerAffinePass());
   pm.addPass(createCanonicalizerPass());
 
   if (options.entryPoints) {
@@ -164,9 +162,9 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   // Kernels out of line, then every launch, allocation and free of a
   // function on one stream, synchronized once at its end (gpu-to-llvm only
   // lowers asynchronous gpu.alloc).
-  addUpstream(pm, "gpu-launch-sink-index-computations");
-  addUpstream(pm, "gpu-kernel-outlining");
-  addUpstream(pm, "func.func(gpu-async-region)");
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
   // Upstream from here: NVVM, serialization, host code.
   gpu::GPUToNVVMPipelineOptions nvvm;

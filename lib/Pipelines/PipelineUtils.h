@@ -8,21 +8,20 @@
 #ifndef NORM_LIB_PIPELINES_PIPELINEUTILS_H
 #define NORM_LIB_PIPELINES_PIPELINEUTILS_H
 
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/ErrorHandling.h"
+#include "norm/Pipelines/Pipelines.h"
+
+#include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::norm::pipeline_utils {
 
-/// Adds an upstream pass (or nested pipeline) by its textual name; every
-/// name used by the norm pipelines is registered by `registerAllPasses`. A
-/// mistake is a bug in the pipeline, reported on stderr and fatal.
-inline void addUpstream(OpPassManager &pm, StringRef pipeline,
-                        StringRef owner) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error(llvm::Twine(owner) +
-                             ": bad upstream pipeline: " + pipeline);
+using ErrorFn = NormPipelineErrorFn;
+
+/// The default error handler of the pipeline builders: the message on
+/// stderr, and failure.
+inline LogicalResult errorToStderr(const llvm::Twine &message) {
+  llvm::errs() << message << "\n";
+  return failure();
 }
 
 } // namespace mlir::norm::pipeline_utils

@@ -8,6 +8,9 @@
 #include "norm/InitNorm.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "norm/Dialect/Norm/IR/NormDialect.h"
 #include "norm/Conversion/Passes.h"
 #include "norm/Dialect/Norm/Transforms/Passes.h"
@@ -18,6 +21,12 @@ void mlir::norm::registerNormDialect(DialectRegistry &registry) {
   registry.insert<NormDialect>();
   registerShardingInterfaceExternalModels(registry);
   registerMPIMemoryEffectsExternalModels(registry);
+}
+
+void mlir::norm::registerNormDependencies(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
 }
 
 void mlir::norm::registerNormPasses() {

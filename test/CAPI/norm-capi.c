@@ -152,6 +152,27 @@ int main(void) {
   // CHECK: invalid pipeline options 'tile-rows=many'
   // CHECK: bad option: rejected
 
+  // Options that parse but no pass can run with fail the builder, with the
+  // message through the callback (issue 21: it aborted).
+  {
+    MlirPassManager pm = mlirPassManagerCreate(ctx);
+    MlirLogicalResult r = mlirNormBuildLowerToCPUPipeline(
+        mlirPassManagerGetAsOpPassManager(pm),
+        mlirStringRefCreateFromCString("tile-rows=0"), printToStderr, NULL);
+    fprintf(stderr, "\ntile-rows=0: %s\n",
+            mlirLogicalResultIsFailure(r) ? "rejected" : "accepted");
+    r = mlirNormBuildLowerToNVVMPipeline(
+        mlirPassManagerGetAsOpPassManager(pm),
+        mlirStringRefCreateFromCString("chip=sm_42"), printToStderr, NULL);
+    fprintf(stderr, "\nchip=sm_42: %s\n",
+            mlirLogicalResultIsFailure(r) ? "rejected" : "accepted");
+    mlirPassManagerDestroy(pm);
+  }
+  // CHECK: norm-lower-to-cpu: tile-rows must be 1 to 16777216, got 0
+  // CHECK: tile-rows=0: rejected
+  // CHECK: norm-lower-to-nvvm: chip 'sm_42' is not an NVPTX target LLVM 22 knows
+  // CHECK: chip=sm_42: rejected
+
   // The CPU pipeline as a function with options, then the JIT.
   {
     MlirPassManager pm = mlirPassManagerCreate(ctx);

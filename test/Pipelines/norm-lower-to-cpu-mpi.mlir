@@ -16,7 +16,7 @@
 // CHECK: llvm.call @MPI_Allreduce
 // OMPI: dlti.map = #dlti.map<"MPI:Implementation" = "OpenMPI">
 // OMPI: llvm.mlir.global external @ompi_mpi_comm_world
-// BAD: error: norm-finalize-mpi: implementation must be MPICH or OpenMPI, not 'LAM'
+// BAD: error: norm-lower-to-cpu: mpi-implementation must be MPICH or OpenMPI, got 'LAM'
 
 shard.grid @grid(shape = 2)
 func.func @layer(%x: tensor<4x64xbf16>, %w: tensor<64xbf16>) -> tensor<4x64xbf16> {

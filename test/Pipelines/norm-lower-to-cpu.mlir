@@ -14,7 +14,7 @@
 //   SEQ-NOT:   omp.parallel
 //   SEQ-NOT: _mlir_ciface_layer
 //       SEQ:   llvm.fmul {{.*}} : vector<16xf32>
-// BAD: error: norm-vectorize: vector-width must be 1 to 1024, got {{-?[0-9]+}}
+// BAD: error: norm-lower-to-cpu: vector-width must be 1 to 1024, got {{-?[0-9]+}}
 // BAD: exit=1
 func.func @layer(%xm: memref<?x?xf16>, %gm: memref<?xf16>, %ym: memref<?x?xf16>) {
   %x = bufferization.to_tensor %xm restrict : memref<?x?xf16> to tensor<?x?xf16>

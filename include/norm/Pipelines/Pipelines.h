@@ -72,8 +72,17 @@ struct NormLowerToCPUOptions
 /// (function boundaries, identity layouts; results equivalent to an argument
 /// are dropped, so outputs are written into the caller's buffers) → OpenMP
 /// or sequential loops → LLVM dialect.
-void buildNormLowerToCPUPipeline(OpPassManager &pm,
-                                 const NormLowerToCPUOptions &options);
+/// Reports a pipeline builder's error (bad options); returns failure. The
+/// default prints the message on stderr.
+using NormPipelineErrorFn = function_ref<LogicalResult(const Twine &)>;
+
+/// Adds norm-lower-to-cpu to `pm`. Every pass is constructed (none is looked
+/// up by name, so nothing needs registering but the dialects and interfaces
+/// of `registerNormDependencies`); bad options are reported through
+/// `onError` and fail without adding anything.
+LogicalResult buildNormLowerToCPUPipeline(OpPassManager &pm,
+                                          const NormLowerToCPUOptions &options,
+                                          NormPipelineErrorFn onError = {});
 
 /// Options of `norm-lower-to-nvvm`.
 struct NormLowerToNVVMOptions
@@ -132,8 +141,10 @@ struct NormLowerToNVVMOptions
 /// gpu.launch → device allocations → C entry points → upstream
 /// `gpu-lower-to-nvvm-pipeline` (outlining, NVVM, gpu-module-to-binary,
 /// host code calling the mgpu* runtime). Fails on bad options.
+/// Adds norm-lower-to-nvvm to `pm`, as buildNormLowerToCPUPipeline does.
 LogicalResult buildNormLowerToNVVMPipeline(
-    OpPassManager &pm, const NormLowerToNVVMOptions &options);
+    OpPassManager &pm, const NormLowerToNVVMOptions &options,
+    NormPipelineErrorFn onError = {});
 
 /// Registers the norm pipelines with the global pass registry (norm-opt).
 void registerNormPipelines();

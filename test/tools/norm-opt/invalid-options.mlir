@@ -32,22 +32,22 @@
 // BOOL: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{tile-rows=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUTILE
-// CPUTILE: error: norm-tile-rows: tile-rows and tile-cols must be 1 to 16777216, got
+// CPUTILE: error: norm-lower-to-cpu: tile-rows must be 1 to 16777216, got 0
 // CPUTILE-NOT: see current operation
 // CPUTILE: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{vector-width=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUVEC
-// CPUVEC: error: norm-vectorize: vector-width must be 1 to 1024, got {{-?[0-9]+}}
+// CPUVEC: error: norm-lower-to-cpu: vector-width must be 1 to 1024, got 0
 // CPUVEC-NOT: see current operation
 // CPUVEC: exit=1
 
 // Sizes past their documented ranges (issue 23, item 11: these aborted or
 // overflowed).
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{vector-width=9223372036854775807})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUVECBIG
-// CPUVECBIG: error: norm-vectorize: vector-width must be 1 to 1024, got 9223372036854775807
+// CPUVECBIG: error: norm-lower-to-cpu: vector-width must be 1 to 1024, got 9223372036854775807
 // CPUVECBIG: exit=1
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{tile-rows=9223372036854775807})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUTILEBIG
-// CPUTILEBIG: error: norm-tile-rows: tile-rows and tile-cols must be 1 to 16777216, got tile-rows=9223372036854775807
+// CPUTILEBIG: error: norm-lower-to-cpu: tile-rows must be 1 to 16777216, got 9223372036854775807
 // CPUTILEBIG: exit=1
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-nvvm{chip=sm_91})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=SM91
 // SM91: norm-lower-to-nvvm: chip 'sm_91' is not an NVPTX target LLVM 22 knows
@@ -57,7 +57,7 @@
 // SM99999: exit=1
 
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{mpi-implementation=LAM})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUMPI
-// CPUMPI: error: norm-finalize-mpi: implementation must be MPICH or OpenMPI, not 'LAM'
+// CPUMPI: error: norm-lower-to-cpu: mpi-implementation must be MPICH or OpenMPI, got 'LAM'
 // CPUMPI-NOT: see current operation
 // CPUMPI: exit=1
 
