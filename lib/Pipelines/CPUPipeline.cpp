@@ -63,6 +63,9 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
   // Collectives of distributed code → MPI calls (nothing happens to a
   // module without shard ops).
   pm.addPass(createNormAllGatherToAllReducePass());
+  // A program partitioned for P processes stops with a message on another
+  // number of processes (instead of computing garbage).
+  pm.addPass(createNormCheckMPIWorldPass());
   pm.addPass(createConvertShardToMPIPass());
   NormFinalizeMPIPassOptions mpiOptions;
   mpiOptions.implementation = options.mpiImplementation;

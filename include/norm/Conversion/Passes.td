@@ -116,6 +116,40 @@ def NormGPUEntryPointsPass : Pass<"norm-gpu-entry-points", "::mlir::ModuleOp"> {
   ];
 }
 
+def NormCheckMPIWorldPass : Pass<"norm-check-mpi-world", "::mlir::ModuleOp"> {
+  let summary = "Make distributed functions check the number of processes";
+  let description = [{
+    A function partitioned for a grid of P processes (it holds shard
+    collectives or process indices on `@grid`) computes wrong results,
+    silently, when the program runs on another number of MPI processes:
+    every process reads its shard by its rank, and the collectives span
+    whoever is there. This pass makes such a function count the processes
+    first (a `shard.all_reduce` of 1 over every axis of the grid, which MPI
+    lowering turns into an `MPI_Allreduce` over `MPI_COMM_WORLD`) and stop
+    with a message when the count is not P: `write(2, ...)` (unbuffered, so
+    it is not lost when stdout is a pipe, as under mpirun) then `abort()`.
+    Run before `convert-shard-to-mpi`; norm-lower-to-cpu does. The check
+    costs one integer all-reduce per call. Functions on grids of dynamic
+    shape, or on several grids of different sizes, are errors.
+
+    ```mlir
+    // norm-opt --norm-check-mpi-world
+    %n = shard.all_reduce %one on @grid grid_axes = [0]
+        : tensor<1xi64> -> tensor<1xi64>
+    scf.if %wrong {   // "norm: @f was partitioned for the 4 processes of
+                      //  @grid (shape 4) but runs on another number ..."
+      func.call @write(%c2, %msg, %len) ...
+      func.call @abort() : () -> ()
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::shard::ShardDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def NormAllGatherToAllReducePass : Pass<"norm-all-gather-to-all-reduce"> {
   let summary = "Express shard.all_gather as a shard.all_reduce that MPI lowering handles";
   let description = [{

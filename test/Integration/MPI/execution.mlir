@@ -18,6 +18,12 @@
 // RUN: %mpirun -n 1 %numpy_python %S/check_mpi.py run %t 1
 // RUN: %mpirun -n 2 %numpy_python %S/check_mpi.py run %t 2
 // RUN: %mpirun -n 4 %numpy_python %S/check_mpi.py run %t 4
+// A program partitioned for 4 processes, started on 2: it stops with its
+// message instead of computing wrong shards (issue 21 item 7).
+// RUN: not %mpirun -n 2 %numpy_python %S/check_mpi.py mismatch %t 4 > %t/mismatch.log 2>&1
+// RUN: FileCheck %s --check-prefix=WORLD < %t/mismatch.log
+// WORLD: norm: @{{[a-z_0-9]+}} was partitioned for the 4 processes of @g (shape 4) but runs on another number of MPI processes
+// WORLD-NOT: the call returned
 // RUN: %numpy_python %S/check_mpi.py summary %t 1 | FileCheck %s --check-prefix=P1
 // RUN: %numpy_python %S/check_mpi.py summary %t 2 | FileCheck %s --check-prefix=P2
 // RUN: %numpy_python %S/check_mpi.py summary %t 4 | FileCheck %s --check-prefix=P4

@@ -454,7 +454,14 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     if (epsMono && epsMono->size() == 1 && (*epsMono)[0].second == 1 &&
         epsValue == Rational(1)) {
       const Atom &a = b.getAtom((*epsMono)[0].first);
-      auto ft = dyn_cast<FloatType>(getElementTypeOrSelf(a.value.getType()));
+      // Only a leaf has a value (a Σ or sqrt atom is an expression).
+      auto ft = a.kind == AtomKind::Leaf
+                    ? dyn_cast<FloatType>(getElementTypeOrSelf(a.value.getType()))
+                    : FloatType();
+      if (a.kind == AtomKind::Leaf && a.deps == 0 && ft && ft.getWidth() > 32)
+        why = "eps is a runtime " +
+              std::string(ft.isF64() ? "f64" : "wide float") +
+              " value; the op's eps operand is f32";
       if (a.kind == AtomKind::Leaf && a.deps == 0 && ft &&
           ft.getWidth() <= 32 &&
           llvm::all_of(a.map.getResults(), [](AffineExpr e) {
@@ -465,7 +472,8 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     if (!epsTerm && (!epsMono || !epsMono->empty())) {
       if (epsPoly.isZero())
         why = "eps is 0 or missing under the sqrt";
-      else if (b.deps(epsPoly) == 0)
+      else if (b.deps(epsPoly) == 0 && why.find("runtime f64") == std::string::npos &&
+               why.find("wide float") == std::string::npos)
         why = "eps is a runtime expression, not one runtime value added "
               "once (norm ops take a scalar eps)";
       continue;

@@ -359,3 +359,62 @@ func.func @rms_rstd_narrowed(%x: tensor<4x64xf16>, %w: tensor<64xf16>) -> tensor
   } -> tensor<4x64xf16>
   return %y : tensor<4x64xf16>
 }
+
+// -----
+
+// Red-team (issue 16 class 7): the term added under the sqrt is an
+// expression of runtime values (sqrt(e)), not one value: a near miss, no
+// crash (the runtime-eps check read the value of a non-leaf atom).
+// CHECK-LABEL: func.func @eps_sqrt
+// CHECK-NOT: norm.
+func.func @eps_sqrt(%x: tensor<4x32xf32>, %e: f32) -> tensor<4x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %er = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %r = linalg.map ins(%s : tensor<4xf32>) outs(%er : tensor<4xf32>)
+    (%a: f32, %unused: f32) {
+      %inv = arith.constant 3.125e-02 : f32
+      %0 = arith.mulf %a, %inv : f32
+      %se = math.sqrt %e : f32
+      %1 = arith.addf %0, %se : f32
+      %2 = math.rsqrt %1 : f32
+      linalg.yield %2 : f32
+    }
+  %e0 = tensor.empty() : tensor<4x32xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e0 : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: eps is a runtime expression, not one runtime value added once}}
+  %y = arith.mulf %x, %rb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
+// -----
+
+// The row sum itself added under the sqrt (Σx²/N + Σx²): not an eps.
+// CHECK-LABEL: func.func @s_self
+// CHECK-NOT: norm.
+func.func @s_self(%x: tensor<4x32xf32>) -> tensor<4x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %er = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%er : tensor<4xf32>) -> tensor<4xf32>
+  %sq = arith.mulf %x, %x : tensor<4x32xf32>
+  %s = linalg.reduce ins(%sq : tensor<4x32xf32>) outs(%z : tensor<4xf32>) dimensions = [1]
+    (%p: f32, %q: f32) {
+      %0 = arith.addf %p, %q : f32
+      linalg.yield %0 : f32
+    }
+  %inv = arith.constant dense<3.125e-02> : tensor<4xf32>
+  %m = arith.mulf %s, %inv : tensor<4xf32>
+  %v = arith.addf %m, %s : tensor<4xf32>
+  %r = math.rsqrt %v : tensor<4xf32>
+  %e = tensor.empty() : tensor<4x32xf32>
+  %rb = linalg.broadcast ins(%r : tensor<4xf32>) outs(%e : tensor<4x32xf32>) dimensions = [1]
+  // expected-remark @+1 {{not raised: the statistic under the sqrt is not the mean square of x}}
+  %y = arith.mulf %x, %rb : tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
