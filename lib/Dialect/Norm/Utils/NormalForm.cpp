@@ -507,8 +507,9 @@ Step viewLinalg(linalg::LinalgOp linalgOp, OpResult result,
 
 /// Whether `operand` of `def` provably has the shape of its result `value`
 /// at run time. Only ops listed here preserve shapes: elementwise ops
-/// (arith/math on tensors, whose operands must all have one shape), linalg
-/// ops whose maps are all identities, tensor.cast, tosa ops with
+/// (arith/math on tensors, whose operands must all have one shape), an
+/// operand of an all-parallel linalg op read, like the result, with the
+/// identity map, tensor.cast, tosa ops with
 /// SameOperandsAndResultShape, and tosa's broadcasting elementwise ops when
 /// each dim of the operand is static and equal to the result's or every
 /// other operand is 1 there. Not a transpose, a slice, a reshape, nor any
@@ -525,13 +526,22 @@ static bool operandHasResultShape(Operation *def, Value operand,
   if (!sameRank(operand))
     return false;
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(def)) {
+    // All loops parallel, the result's init and the operand both read with
+    // the identity map: each dim of both is the extent of the same loop,
+    // which linalg requires to agree (other operands may broadcast, as the
+    // keep-dim mean in torch-mlir's x − mean).
+    auto result = dyn_cast<OpResult>(value);
     if (!linalgOp.hasPureTensorSemantics() ||
-        linalgOp.getNumReductionLoops() != 0 ||
-        !llvm::all_of(linalgOp.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isIdentity(); }))
+        linalgOp.getNumReductionLoops() != 0 || !result ||
+        result.getOwner() != def ||
+        !linalgOp
+             .getMatchingIndexingMap(
+                 linalgOp.getDpsInitOperand(result.getResultNumber()))
+             .isIdentity())
       return false;
     return llvm::any_of(linalgOp->getOpOperands(), [&](OpOperand &o) {
-      return o.get() == operand;
+      return o.get() == operand &&
+             linalgOp.getMatchingIndexingMap(&o).isIdentity();
     });
   }
   if (isa<tensor::CastOp>(def))

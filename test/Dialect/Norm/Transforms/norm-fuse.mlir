@@ -752,3 +752,67 @@ func.func @layer_tosa_runtime_eps_f16(%x: tensor<6x48xf32>, %w: tensor<48xf32>, 
   %y = tosa.add %yw, %b2 : (tensor<6x48xf32>, tensor<1x48xf32>) -> tensor<6x48xf32>
   return %y : tensor<6x48xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#kd = affine_map<(d0, d1, d2) -> (d0, d1, 0)>
+#col = affine_map<(d0, d1, d2) -> (d2)>
+
+// torch-mlir's native_layer_norm with dynamic rows and N: x − mean is a
+// generic reading x by the identity and the keep-dim mean by (d0, d1, 0),
+// so its result has x's shape (linalg's loops agree); N is tensor.dim →
+// index_cast → uitofp. Mean and rstd are returned keep-dim.
+// CHECK-LABEL: func.func @layer_torch_dynamic_n
+// CHECK: %[[N:.+]]:3 = norm.layer_norm ins(%{{.+}} : tensor<?x3x?xf32>) gamma(%{{.+}} : tensor<?xf32>) beta(%{{.+}} : tensor<?xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[N]]#0
+func.func @layer_torch_dynamic_n(%x: tensor<?x3x?xf32>, %w: tensor<?xf32>, %b: tensor<?xf32>) -> (tensor<?x3x?xf32>, tensor<?x3x1xf32>, tensor<?x3x1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %z = arith.constant 0.0 : f32
+  %n0 = tensor.dim %x, %c0 : tensor<?x3x?xf32>
+  %n2 = tensor.dim %x, %c2 : tensor<?x3x?xf32>
+  %n2i = arith.index_cast %n2 : index to i64
+  %nf = arith.uitofp %n2i : i64 to f32
+  %e1 = tensor.empty(%n0) : tensor<?x3x1xf32>
+  %f1 = linalg.fill ins(%z : f32) outs(%e1 : tensor<?x3x1xf32>) -> tensor<?x3x1xf32>
+  %s = linalg.generic {indexing_maps = [#id, #kd], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x : tensor<?x3x?xf32>) outs(%f1 : tensor<?x3x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = arith.addf %a, %o : f32
+    linalg.yield %t : f32
+  } -> tensor<?x3x1xf32>
+  %mean = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<?x3x1xf32>) outs(%e1 : tensor<?x3x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %t = arith.divf %a, %nf : f32
+    linalg.yield %t : f32
+  } -> tensor<?x3x1xf32>
+  %e3 = tensor.empty(%n0, %n2) : tensor<?x3x?xf32>
+  %d = linalg.generic {indexing_maps = [#id, #kd, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%x, %mean : tensor<?x3x?xf32>, tensor<?x3x1xf32>) outs(%e3 : tensor<?x3x?xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %t = arith.subf %a, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<?x3x?xf32>
+  %vs = linalg.generic {indexing_maps = [#id, #kd], iterator_types = ["parallel", "parallel", "reduction"]} ins(%d : tensor<?x3x?xf32>) outs(%f1 : tensor<?x3x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %q = arith.mulf %a, %a : f32
+    %t = arith.addf %q, %o : f32
+    linalg.yield %t : f32
+  } -> tensor<?x3x1xf32>
+  %rstd = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%vs : tensor<?x3x1xf32>) outs(%e1 : tensor<?x3x1xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %eps = arith.constant 1.0e-5 : f32
+    %v = arith.divf %a, %nf : f32
+    %v2 = arith.addf %v, %eps : f32
+    %t = math.rsqrt %v2 : f32
+    linalg.yield %t : f32
+  } -> tensor<?x3x1xf32>
+  %y = linalg.generic {indexing_maps = [#id, #kd, #col, #col, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%d, %rstd, %w, %b : tensor<?x3x?xf32>, tensor<?x3x1xf32>, tensor<?xf32>, tensor<?xf32>) outs(%e3 : tensor<?x3x?xf32>) {
+  ^bb0(%a: f32, %r: f32, %g: f32, %bb: f32, %o: f32):
+    %t = arith.mulf %a, %r : f32
+    %t2 = arith.mulf %t, %g : f32
+    %t3 = arith.addf %t2, %bb : f32
+    linalg.yield %t3 : f32
+  } -> tensor<?x3x?xf32>
+  return %y, %mean, %rstd : tensor<?x3x?xf32>, tensor<?x3x1xf32>, tensor<?x3x1xf32>
+}
