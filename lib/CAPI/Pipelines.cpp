@@ -43,8 +43,7 @@ std::unique_ptr<Options> parseOptions(MlirStringRef options,
   return nullptr;
 }
 /// A builder's error handler that reports through the C callback (or
-/// nowhere, if it is null). The lambda lives in a static thread-local slot
-/// for the duration of the builder call.
+/// nowhere, if it is null).
 struct CallbackReporter {
   MlirStringCallback callback;
   void *userData;
@@ -57,13 +56,6 @@ struct CallbackReporter {
     return failure();
   }
 };
-
-thread_local CallbackReporter currentReporter{nullptr, nullptr};
-
-NormPipelineErrorFn reportTo(MlirStringCallback callback, void *userData) {
-  currentReporter = CallbackReporter{callback, userData};
-  return NormPipelineErrorFn(currentReporter);
-}
 } // namespace
 
 MlirLogicalResult mlirNormBuildLowerToCPUPipeline(
@@ -73,8 +65,9 @@ MlirLogicalResult mlirNormBuildLowerToCPUPipeline(
                                                     userData);
   if (!parsed)
     return mlirLogicalResultFailure();
+  CallbackReporter report{errorCallback, userData};
   return wrap(buildNormLowerToCPUPipeline(*unwrap(passManager), *parsed,
-                                          reportTo(errorCallback, userData)));
+                                          report));
 }
 
 MlirLogicalResult mlirNormBuildLowerToNVVMPipeline(
@@ -84,8 +77,9 @@ MlirLogicalResult mlirNormBuildLowerToNVVMPipeline(
                                                      userData);
   if (!parsed)
     return mlirLogicalResultFailure();
+  CallbackReporter report{errorCallback, userData};
   return wrap(buildNormLowerToNVVMPipeline(*unwrap(passManager), *parsed,
-                                           reportTo(errorCallback, userData)));
+                                           report));
 }
 
 void mlirRegisterNormPipelines() { registerNormPipelines(); }

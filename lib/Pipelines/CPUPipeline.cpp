@@ -96,12 +96,7 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
 
   // Bufferize: outputs land in the caller's buffers; per-row temporaries go
   // on the stack where small, everything else is freed.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pipeline_utils::addOneShotBufferize(pm);
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   bufferization::PromoteBuffersToStackPassOptions stack;
   stack.maxAllocSizeInBytes = 4096;

@@ -124,12 +124,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   pm.addPass(createCSEPass());
 
   // Buffers: outputs in the caller's buffers, temporaries freed.
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pipeline_utils::addOneShotBufferize(pm);
   pm.addPass(createNormDropReturnedArgumentsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createCanonicalizerPass());

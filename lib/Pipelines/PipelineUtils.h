@@ -10,6 +10,9 @@
 
 #include "norm/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -22,6 +25,18 @@ using ErrorFn = NormPipelineErrorFn;
 inline LogicalResult errorToStderr(const llvm::Twine &message) {
   llvm::errs() << message << "\n";
   return failure();
+}
+
+/// Both pipelines' entry into buffers: tensor.empty folded into its uses,
+/// then one-shot bufferization across function boundaries with identity
+/// layouts (outputs land in the caller's buffers).
+inline void addOneShotBufferize(OpPassManager &pm) {
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
 } // namespace mlir::norm::pipeline_utils

@@ -345,15 +345,6 @@ static LogicalResult verifyResidual(OpTy op, NormChecker &c) {
   return success();
 }
 
-/// The `epsilon` attribute's default (what an unset attribute reads as).
-template <typename OpTy> static double defaultEpsilon(OpTy) {
-  if constexpr (std::is_same_v<OpTy, RmsNormOp> ||
-                std::is_same_v<OpTy, RmsNormPostAllGatherOp>)
-    return 1.0e-6;
-  else
-    return 1.0e-5;
-}
-
 /// `gamma`, `beta`, `y`, `rstd`, `epsilon`, `gamma_offset`: the ops that
 /// normalize (forward and post_all_gather).
 template <typename OpTy>
@@ -376,7 +367,8 @@ static LogicalResult verifyNormalizeOutputs(OpTy op, NormChecker &c) {
       return op.emitOpError("expects eps to be a scalar of the accumulation "
                             "type ")
              << acc << ", got " << eps.getType();
-    if (op.getEpsilon().convertToDouble() != defaultEpsilon(op))
+    if (op.getEpsilon().convertToDouble() !=
+        getDefaultEpsilon<OpTy>(op.getContext()))
       return op.emitOpError("has both a runtime eps and an epsilon "
                             "attribute: leave epsilon unset");
   }

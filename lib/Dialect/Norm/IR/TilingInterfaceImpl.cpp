@@ -126,6 +126,19 @@ template <typename OpTy>
 struct NormTilingModel final
     : TilingInterface::ExternalModel<NormTilingModel<OpTy>, OpTy> {
 
+  /// The first reduction dim that the tile (`offsets`, `sizes`) of the
+  /// iteration domain does not cover whole, if any.
+  std::optional<int64_t> cutReductionDim(Operation *op,
+                                         ArrayRef<OpFoldResult> offsets,
+                                         ArrayRef<OpFoldResult> sizes) const {
+    Value x = cast<NormOpInterface>(op).getInput();
+    for (auto [d, type] : llvm::enumerate(getLoopIteratorTypes(op)))
+      if (type == utils::IteratorType::reduction &&
+          (!isZeroInteger(offsets[d]) || !isFullDim(sizes[d], x, d)))
+        return static_cast<int64_t>(d);
+    return std::nullopt;
+  }
+
   SmallVector<utils::IteratorType> getLoopIteratorTypes(Operation *op) const {
     auto norm = cast<OpTy>(op);
     auto iface = cast<NormOpInterface>(op);
@@ -154,16 +167,10 @@ struct NormTilingModel final
                          ArrayRef<OpFoldResult> offsets,
                          ArrayRef<OpFoldResult> sizes) const {
     auto iface = cast<NormOpInterface>(op);
-    Value x = iface.getInput();
-    SmallVector<utils::IteratorType> types = getLoopIteratorTypes(op);
-    for (auto [d, type] : llvm::enumerate(types)) {
-      if (type != utils::IteratorType::reduction)
-        continue;
-      if (!isZeroInteger(offsets[d]) || !isFullDim(sizes[d], x, d))
-        return op->emitOpError("cannot tile reduction dim ")
-               << d << ": a norm needs its whole row (or, for dgamma/dbeta, "
-                  "every row) in one tile";
-    }
+    if (std::optional<int64_t> d = cutReductionDim(op, offsets, sizes))
+      return op->emitOpError("cannot tile reduction dim ")
+             << *d << ": a norm needs its whole row (or, for dgamma/dbeta, "
+                "every row) in one tile";
     Location loc = op->getLoc();
     int64_t axis = iface.getNormalizedAxis();
     SmallVector<Value> operands;
@@ -262,12 +269,8 @@ struct NormTilingModel final
     // normalized dims) cannot get it: fail without an error, so that the
     // fusion leaves this op unfused and the transform succeeds, instead of
     // printing an error and exiting 0.
-    Value x = cast<NormOpInterface>(op).getInput();
-    for (auto [d, type] : llvm::enumerate(getLoopIteratorTypes(op)))
-      if (type == utils::IteratorType::reduction &&
-          (!isZeroInteger(domainOffsets[d]) ||
-           !isFullDim(domainSizes[d], x, d)))
-        return failure();
+    if (cutReductionDim(op, domainOffsets, domainSizes))
+      return failure();
     FailureOr<TilingResult> tiled =
         getTiledImplementation(op, b, domainOffsets, domainSizes);
     if (failed(tiled))

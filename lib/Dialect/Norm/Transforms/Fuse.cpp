@@ -451,6 +451,8 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     // A runtime eps: one value (a scalar, or a tensor read at a constant
     // index) that no row or column index changes, added once.
     std::optional<Term> epsTerm;
+    std::string epsWhy = "eps is a runtime expression, not one runtime value "
+                         "added once (norm ops take a scalar eps)";
     if (epsMono && epsMono->size() == 1 && (*epsMono)[0].second == 1 &&
         epsValue == Rational(1)) {
       const Atom &a = b.getAtom((*epsMono)[0].first);
@@ -458,24 +460,21 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
       auto ft = a.kind == AtomKind::Leaf
                     ? dyn_cast<FloatType>(getElementTypeOrSelf(a.value.getType()))
                     : FloatType();
-      if (a.kind == AtomKind::Leaf && a.deps == 0 && ft && ft.getWidth() > 32)
-        why = "eps is a runtime " +
-              std::string(ft.isF64() ? "f64" : "wide float") +
-              " value; the op's eps operand is f32";
-      if (a.kind == AtomKind::Leaf && a.deps == 0 && ft &&
-          ft.getWidth() <= 32 &&
-          llvm::all_of(a.map.getResults(), [](AffineExpr e) {
-            return isa<AffineConstantExpr>(e);
-          }))
+      if (ft && a.deps == 0 && ft.getWidth() > 32)
+        epsWhy = "eps is a runtime " +
+                 std::string(ft.isF64() ? "f64" : "wide float") +
+                 " value; the op's eps operand is f32";
+      else if (ft && a.deps == 0 &&
+               llvm::all_of(a.map.getResults(), [](AffineExpr e) {
+                 return isa<AffineConstantExpr>(e);
+               }))
         epsTerm = Term{a.value, a.map};
     }
     if (!epsTerm && (!epsMono || !epsMono->empty())) {
       if (epsPoly.isZero())
         why = "eps is 0 or missing under the sqrt";
-      else if (b.deps(epsPoly) == 0 && why.find("runtime f64") == std::string::npos &&
-               why.find("wide float") == std::string::npos)
-        why = "eps is a runtime expression, not one runtime value added "
-              "once (norm ops take a scalar eps)";
+      else if (b.deps(epsPoly) == 0)
+        why = epsWhy;
       continue;
     }
     if (!epsTerm && epsValue.sign() <= 0) {
@@ -484,7 +483,10 @@ FailureOr<ForwardMatch> matchForward(Value root, const Candidate &candidate,
     }
     // eps as written, should it be a rounded 1/N read as 1/N.
     // (With a runtime eps the attribute keeps its default, as the op asks.)
-    double eps = epsTerm ? (candidate.isLayer ? 1.0e-5 : 1.0e-6)
+    MLIRContext *ctx = root.getContext();
+    double eps = epsTerm ? (candidate.isLayer
+                                ? getDefaultEpsilon<LayerNormOp>(ctx)
+                                : getDefaultEpsilon<RmsNormOp>(ctx))
                          : b.asWritten(epsValue).value_or(epsValue).toDouble();
     // An f32 constant: keep the decimal the frontend wrote (1e-6, not
     // 9.99999997e-07); the op rounds eps to its accumulation type anyway.

@@ -1331,17 +1331,9 @@ FailureOr<Poly> NormalFormBuilder::build(const Term &term) {
       // the value after the cast: 1e-6 in f16 is 1.0133e-6.
       Rational c;
       std::optional<Monomial> mono = result->singleMonomial(&c);
-      if (result->isZero() || (mono && mono->empty())) {
-        auto to = dyn_cast<FloatType>(step.type);
-        APFloat value(mono ? c.toDouble() : 0.0);
-        bool lost = false;
-        if (to)
-          value.convert(to.getFloatSemantics(), APFloat::rmNearestTiesToEven,
-                        &lost);
-        value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                      &lost);
-        if (std::optional<Rational> r =
-                Rational::fromDouble(value.convertToDouble())) {
+      auto to = dyn_cast<FloatType>(step.type);
+      if (to && (result->isZero() || (mono && mono->empty()))) {
+        if (std::optional<Rational> r = roundTo(mono ? c : Rational(0), to)) {
           result = Poly::constant(*r);
           break;
         }

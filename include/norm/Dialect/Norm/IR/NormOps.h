@@ -39,6 +39,16 @@ FailureOr<SmallVector<Value>>
 decomposeGradientWithRowSums(OpBuilder &b, Operation *gradOp,
                              RowSumCombineFn combineRowSums,
                              int64_t countScale);
+
+/// The `epsilon` that an unset attribute of `OpTy` reads as (the ODS default,
+/// through the generated populateDefaultProperties).
+template <typename OpTy>
+double getDefaultEpsilon(MLIRContext *context) {
+  typename OpTy::Properties properties;
+  OpTy::populateDefaultProperties(
+      OperationName(OpTy::getOperationName(), context), properties);
+  return properties.epsilon.getValueAsDouble();
+}
 } // namespace mlir::norm
 
 namespace mlir::norm::detail {
