@@ -155,6 +155,10 @@ def test_cases():
             # A runtime eps (a kernel argument), large enough to matter.
             ("runtime_eps", 2048, False, dict(beta=True, stats=True,
                                               runtime_eps=0.125)),
+            # A static N past the unrolling limit (issue 23.12): the loop
+            # kernel in 16-byte vectors, with a partial last round.
+            ("huge_loop", 262152, True, dict(beta=True, residual=True,
+                                             stats=True)),
         ]
         for suffix, n, static, kw in variants:
             cases.append(Case(f"{base}_{suffix}", op, dt, n, static, **kw))
@@ -169,6 +173,7 @@ def test_cases():
             ("offset_masked", 200, True, dict(offset=1.0, dbeta=True)),
             ("large", 16384, True, dict(dbeta=True)),
             ("dyn", 3000, False, dict(dbeta=True)),
+            ("huge_loop", 262152, True, dict(dbeta=True)),
         ]
         for suffix, n, static, kw in variants:
             cases.append(Case(f"{base}_{suffix}", op, dt, n, static, **kw))

@@ -64,6 +64,9 @@ struct RowMapping {
   bool masked() const { return isStatic() && numVecs % threadsPerRow != 0; }
 };
 
+/// The most vectors one thread handles in an unrolled (static-N) row.
+constexpr int64_t kMaxUnrolledVecs = 32;
+
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t nextPowerOf2(int64_t v) {
   int64_t p = 1;
@@ -103,6 +106,16 @@ RowMapping chooseMapping(std::optional<int64_t> n, int64_t elementBytes,
   }
   m.vecsPerThread = ceilDiv(m.numVecs, m.threadsPerRow);
   m.keepRow = m.vecsPerThread * m.vec * floatsPerElement <= 64;
+  // Past kMaxUnrolledVecs vectors per thread the row is not unrolled: the
+  // kernel loops over it as for a dynamic N (same vector width, since V
+  // divides N), so compile time and code size stay bounded (issue 23.12;
+  // 2^24 elements unrolled took 14 s, 2^28 over 200 s).
+  if (m.vecsPerThread > kMaxUnrolledVecs) {
+    m.threadsPerRow = std::max<int64_t>(options.loopThreads, 1024);
+    m.rowsPerBlock = 1;
+    m.vecsPerThread = 0;
+    m.keepRow = false;
+  }
   return m;
 }
 

@@ -117,3 +117,42 @@ func.func @rms_runtime_eps(%x: memref<?x4096xbf16>, %eps: f32, %y: memref<?x4096
   norm.rms_norm ins(%x : memref<?x4096xbf16>) eps(%eps : f32) outs(%y : memref<?x4096xbf16>)
   return
 }
+
+// -----
+
+// A huge static N (2^24 bf16: 2048 vectors of 8 per thread if unrolled) is
+// not unrolled (issue 23.12): 1024 threads loop over the row in 16-byte
+// vectors, as for a dynamic N, and the kernel stays small.
+// CHECK-LABEL: func.func @rms_huge_static
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c1024,
+// CHECK:           scf.for {{.*}} step %c1024 iter_args({{.*}}) -> (vector<8xf32>)
+// CHECK:             vector.load {{.*}} : memref<?x16777216xbf16>, vector<8xbf16>
+// CHECK:           gpu.barrier
+// CHECK:           scf.for {{.*}} step %c1024
+// CHECK-COUNT-1:     vector.store {{.*}} : memref<?x16777216xbf16>, vector<8xbf16>
+// CHECK-NOT:       vector.store
+// CHECK:           gpu.terminator
+func.func @rms_huge_static(%x: memref<?x16777216xbf16>, %w: memref<16777216xbf16>,
+                           %y: memref<?x16777216xbf16>) {
+  norm.rms_norm ins(%x : memref<?x16777216xbf16>) gamma(%w : memref<16777216xbf16>)
+      outs(%y : memref<?x16777216xbf16>)
+  return
+}
+
+// -----
+
+// The same for the backward of a huge static N: a loop, not 2^24/8/1024
+// unrolled chunks.
+// CHECK-LABEL: func.func @layer_grad_huge_static
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c1024,
+// CHECK:           scf.for {{.*}} step %c1024
+// CHECK-NOT:       vector<8xbf16>, vector<8xbf16>, vector<8xbf16>
+// CHECK:           gpu.terminator
+func.func @layer_grad_huge_static(%dy: memref<?x16777216xbf16>, %x: memref<?x16777216xbf16>,
+                                  %m: memref<?xf32>, %r: memref<?xf32>,
+                                  %w: memref<16777216xbf16>, %dx: memref<?x16777216xbf16>) {
+  norm.layer_norm_grad ins(%dy : memref<?x16777216xbf16>, %x : memref<?x16777216xbf16>,
+                           %m : memref<?xf32>, %r : memref<?xf32>)
+      gamma(%w : memref<16777216xbf16>) outs dx(%dx : memref<?x16777216xbf16>)
+  return
+}
