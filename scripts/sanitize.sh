@@ -3,7 +3,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer and assertions on, into
 # $NORM_SAN_BUILD_DIR (default build-san/); the lit suite run against those
 # tools; then norm-fuzz (libFuzzer) for $NORM_FUZZ_SECONDS (default 180)
-# from seeds made of the lit tests. Fails on any test failure, sanitizer
+# from the committed corpus (tools/norm-fuzz/corpus.tar.gz) and seeds made
+# of the lit tests. Fails on any test failure, sanitizer
 # report, assertion, crash, leak or fuzzer finding (the input is kept under
 # $NORM_SAN_BUILD_DIR/fuzz-artifacts/, from which it reproduces alone).
 # libMLIR.so stays as Debian built it:
@@ -43,6 +44,9 @@ corpus="$build/fuzz-corpus"
 artifacts="$build/fuzz-artifacts"
 rm -rf "$seeds" "$corpus"
 mkdir -p "$corpus" "$artifacts"
+# The corpus kept between runs (issue 23.22): a minimized one is committed
+# (tools/norm-fuzz/corpus.tar.gz) and each run starts from it.
+tar -xzf "$root/tools/norm-fuzz/corpus.tar.gz" -C "$corpus"
 /usr/bin/python3 "$root/scripts/fuzz-seeds.py" "$seeds" "$build/bin/norm-opt" >/dev/null
 "$build/bin/norm-fuzz" "$corpus" "$seeds" \
   -dict="$root/tools/norm-fuzz/norm.dict" \
@@ -56,4 +60,14 @@ mkdir -p "$corpus" "$artifacts"
   exit 1
 }
 tail -8 "$build/fuzz.log"
+# NORM_FUZZ_UPDATE_CORPUS=1: minimize this run's corpus with the seeds
+# (libFuzzer -merge=1) into tools/norm-fuzz/corpus.tar.gz, to commit.
+if [ "${NORM_FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
+  merged="$build/fuzz-merged"
+  rm -rf "$merged" && mkdir -p "$merged"
+  "$build/bin/norm-fuzz" -merge=1 "$merged" "$corpus" "$seeds" \
+    -max_len=16384 -timeout=60 -rss_limit_mb=8192 >"$build/fuzz-merge.log" 2>&1
+  tar -C "$merged" -czf "$root/tools/norm-fuzz/corpus.tar.gz" .
+  echo "sanitize.sh: $(ls "$merged" | wc -l) inputs in tools/norm-fuzz/corpus.tar.gz"
+fi
 echo "sanitize.sh: lit under ASan+UBSan and ${seconds}s of norm-fuzz passed"
