@@ -7,7 +7,7 @@ element type, shape in terms of M and N) so that a harness can call the
 C entry point `norm_<name>(stream, ptr..., dynamic sizes...)` that
 norm-lower-to-nvvm adds (norm-gpu-entry-points).
 
-Usage: gen_gpu_cases.py {tests|bench|ptx} OUT.mlir OUT.json
+Usage: gen_gpu_cases.py {tests|bench|torch} OUT.mlir OUT.json
 """
 import itertools
 import json
@@ -196,9 +196,61 @@ def bench_cases():
     return cases
 
 
+# The hidden sizes python/norm_torch gets kernels for (static N); any other N
+# uses the dynamic-N kernels. NORM_TORCH_NS overrides (comma-separated).
+TORCH_N = (768, 1024, 2048, 3072, 4096, 5120, 7168, 8192, 16384)
+
+
+def torch_cases(ns=None):
+    """The functions behind python/norm_torch's custom ops, per dtype and N
+    (None: dynamic N). Forward ops take a runtime eps and always write the
+    statistics (the backward reads them); the backward variants compute only
+    the gradients asked for. Names: <variant>_<dtype>_<N|dyn>."""
+    cases = []
+    for dt in ("f32", "f16", "bf16"):
+        for n in tuple(ns or TORCH_N) + (None,):
+            static = n is not None
+            size = n if static else 0
+            tag = f"{dt}_{n if static else 'dyn'}"
+            for res in (False, True):
+                r = "_res" if res else ""
+                for off in (0.0, 1.0):
+                    o = "_off1" if off else ""
+                    cases.append(Case(f"rms{r}{o}_{tag}", "rms_norm", dt, size,
+                                      static, residual=res,
+                                      residual_out=res, stats=True,
+                                      offset=off, runtime_eps=1e-6))
+                for beta in (False, True):
+                    b = "_bias" if beta else ""
+                    cases.append(Case(f"ln{r}{b}_{tag}", "layer_norm", dt, size,
+                                      static, beta=beta, residual=res,
+                                      residual_out=res, stats=True,
+                                      runtime_eps=1e-5))
+            for off in (0.0, 1.0):
+                o = "_off1" if off else ""
+                for want, dx, dg in (("dx_dw", True, True), ("dx", True, False),
+                                     ("dw", False, True)):
+                    cases.append(Case(f"rms_bwd{o}_{want}_{tag}", "rms_norm_grad",
+                                      dt, size, static, offset=off, dx=dx,
+                                      dgamma=dg))
+            for want, dx, dg, db in (("dx_dw_db", True, True, True),
+                                     ("dx_dw", True, True, False),
+                                     ("dx", True, False, False),
+                                     ("dw_db", False, True, True),
+                                     ("dw", False, True, False)):
+                cases.append(Case(f"ln_bwd_{want}_{tag}", "layer_norm_grad", dt,
+                                  size, static, dx=dx, dgamma=dg, dbeta=db))
+    return cases
+
+
 def main():
     kind, out_mlir, out_json = sys.argv[1:4]
-    cases = {"tests": test_cases, "bench": bench_cases}[kind]()
+    if kind == "torch":
+        import os
+        ns = os.environ.get("NORM_TORCH_NS")
+        cases = torch_cases([int(v) for v in ns.split(",")] if ns else None)
+    else:
+        cases = {"tests": test_cases, "bench": bench_cases}[kind]()
     texts, manifest = [], []
     for c in cases:
         t, e = c.emit()

@@ -9,17 +9,38 @@ A small runtime for tests, the benchmark and the README example:
 * `compile_module` runs norm-opt, mlir-translate, llc and the C compiler to a
   shared library; `Library.call` passes numpy arrays as memref descriptors to
   the `_mlir_ciface_` wrappers.
-* `reference` is an independent float64 numpy implementation of SPEC.md.
+* `reference` is an independent float64 numpy implementation of the ops'
+  meaning in docs/Norm.md.
 
 bf16 arrays are numpy uint16 arrays holding the bit patterns.
+
+Needs Python 3 with numpy (Debian: python3-numpy, for /usr/bin/python3). A
+script run under another python without numpy (a pyenv one, say) is run
+again under /usr/bin/python3 when that one has numpy; otherwise the import
+fails with a message naming what is missing.
 """
 
 import ctypes
 import os
 import subprocess
+import sys
 import tempfile
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:
+    _DEBIAN_PYTHON = "/usr/bin/python3"
+    _script = sys.argv[0] if sys.argv else ""
+    if (os.path.isfile(_script) and os.path.exists(_DEBIAN_PYTHON)
+            and os.path.realpath(sys.executable)
+            != os.path.realpath(_DEBIAN_PYTHON)
+            and not os.environ.get("NORM_PYTHON_REEXEC")):
+        os.environ["NORM_PYTHON_REEXEC"] = "1"
+        os.execv(_DEBIAN_PYTHON, [_DEBIAN_PYTHON] + sys.argv)
+    raise ImportError(
+        f"normcpu needs numpy, which {sys.executable} does not have: install "
+        "it (Debian: apt-get install python3-numpy) and run with "
+        f"{_DEBIAN_PYTHON}") from None
 
 LLVM_BIN = "/usr/lib/llvm-22/bin"
 LLVM_LIB = "/usr/lib/llvm-22/lib"
@@ -295,7 +316,7 @@ class Library:
 
 
 # ---------------------------------------------------------------------------
-# float64 reference (SPEC.md)
+# float64 reference (docs/Norm.md)
 # ---------------------------------------------------------------------------
 
 

@@ -1,5 +1,6 @@
 """Calls norm kernels compiled ahead of time (scripts/norm-aot.sh) on PyTorch
-CUDA tensors, and computes float64 references of the norm ops (SPEC.md).
+CUDA tensors, and computes float64 references of the norm ops
+(docs/Norm.md). Needs Python 3 with PyTorch built for CUDA.
 
 A library built from scripts/gen_gpu_cases.py has, per function F, the C
 entry point `norm_F(stream, ptr..., dynamic sizes...) -> int32` and an entry
@@ -7,8 +8,13 @@ in the JSON manifest describing F's arguments (role, dtype, shape in M/N).
 """
 import ctypes
 import json
+import sys
 
-import torch
+try:
+    import torch
+except ImportError:
+    raise ImportError(f"normgpu needs PyTorch (with CUDA), which "
+                      f"{sys.executable} does not have") from None
 
 DTYPE = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 
@@ -47,7 +53,7 @@ def shape_of(arg, m, n):
 
 
 def reference(case, t):
-    """float64 reference outputs from the inputs in `t` (SPEC.md)."""
+    """float64 reference outputs from the inputs in `t` (docs/Norm.md)."""
     op = case["op"]
     dt = DTYPE[case["dtype"]]
     f64 = {k: v.double() for k, v in t.items()}

@@ -75,4 +75,38 @@ status=0
 "$prefix/bin/norm-opt" --norm-fuse "$root/examples/embed/residual_rms_norm.mlir" |
   grep -q "norm.rms_norm"
 "$prefix/bin/norm-lsp-server" --help >/dev/null
+
+# The installed helpers (issue 21.5): the numpy caller from
+# <prefix>/share/norm/python compiles an op with the installed norm-opt and
+# matches its own float64 reference; the AOT script, where the GPU runtime
+# was built, makes a library that exports only the entry points.
+mkdir -p "$work/py"
+PYTHONPATH="$prefix/share/norm/python" /usr/bin/python3 - \
+    "$prefix/bin/norm-opt" "$work/py" <<'PY'
+import sys
+import numpy as np
+import normcpu
+norm_opt, workdir = sys.argv[1:3]
+text, args = normcpu.emit_function("f", "rms_norm", {"x", "gamma", "y"},
+                                   "f32", [8], [64])
+lib = normcpu.Library(normcpu.compile_module(norm_opt, text, workdir))
+rng = np.random.default_rng(0)
+x = rng.standard_normal((8, 64)).astype(np.float32)
+g = rng.standard_normal(64).astype(np.float32)
+y = np.zeros_like(x)
+lib.call("f", [x, g, y])
+ms = (x.astype(np.float64) ** 2).mean(-1, keepdims=True)
+ref = x / np.sqrt(ms + 1e-5) * g
+assert np.abs(y - ref).max() < 1e-5 * np.abs(ref).max(), "normcpu from prefix"
+PY
+if [ -f "$prefix/lib/libnorm_gpu_runtime_static.a" ]; then
+  "$prefix/bin/norm-aot" "$root/test/Integration/GPU/aot-link.mlir" \
+    "$work/aot.so"
+  exported="$(nm -D --defined-only "$work/aot.so" | awk '$2 == "T" {print $3}' |
+    sort | tr '\n' ' ')"
+  if [ "$exported" != "norm_ln_fwd norm_rms_bwd " ]; then
+    echo "test-embed: the installed norm-aot exports: $exported" >&2
+    exit 1
+  fi
+fi
 echo "test-embed: examples/embed built against the installed package and passed"

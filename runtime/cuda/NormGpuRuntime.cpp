@@ -35,6 +35,7 @@
 
 #include <cuda.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +48,7 @@ namespace {
 thread_local CUstream currentStream = nullptr;
 thread_local bool streamSet = false;
 thread_local int firstError = 0;
+std::atomic<unsigned> moduleGeneration{0};
 
 bool check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
@@ -117,6 +119,30 @@ NORM_GPU_EXPORT void normGpuClearStream() {
   streamSet = false;
 }
 
+/// Called by an entry point whose arguments fail its checks (nothing is
+/// launched): says which pointer argument and why, and returns the code the
+/// entry point returns, CUDA_ERROR_INVALID_VALUE. Reasons: 1 null, 2 not
+/// aligned to `alignment` bytes, 3 a negative size, 4 a byte size that
+/// overflows int64.
+NORM_GPU_EXPORT int normGpuBadArgument(const char *entry, int index,
+                                       int reason, int64_t address,
+                                       int64_t alignment) {
+  static const char *const what[] = {
+      "", "is null", "is not aligned", "has a negative size",
+      "has a size whose byte count overflows int64"};
+  char extra[64] = "";
+  if (reason == 2)
+    std::snprintf(extra, sizeof(extra), " (the kernels need %lld bytes)",
+                  static_cast<long long>(alignment));
+  std::fprintf(stderr,
+               "norm GPU runtime: %s: pointer argument %d (0x%llx) %s%s; "
+               "nothing was launched\n",
+               entry ? entry : "entry point", index,
+               static_cast<unsigned long long>(address),
+               what[reason >= 1 && reason <= 4 ? reason : 0], extra);
+  return CUDA_ERROR_INVALID_VALUE;
+}
+
 NORM_GPU_EXPORT int normGpuTakeError() {
   int e = firstError;
   firstError = 0;
@@ -152,16 +178,39 @@ NORM_GPU_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 NORM_GPU_EXPORT void mgpuModuleUnload(void *module) {
+  // Cached functions of any module are looked up again after an unload (a
+  // later module may reuse the address).
+  moduleGeneration.fetch_add(1, std::memory_order_relaxed);
   if (module)
     cuModuleUnload(static_cast<CUmodule>(module)); // at exit: errors ignored
 }
 
+/// gpu-to-llvm's host code asks for the kernel before every launch, by the
+/// address of a constant name in the library. The answer is kept per thread
+/// (a direct-mapped table keyed by module and name address), so a call costs
+/// one cuLaunchKernel and no driver lookup.
 NORM_GPU_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
   if (!module)
     return nullptr;
+  struct Entry {
+    void *module;
+    const char *name;
+    CUfunction function;
+    unsigned generation;
+  };
+  constexpr size_t kEntries = 256;
+  thread_local Entry cache[kEntries] = {};
+  size_t slot = (reinterpret_cast<uintptr_t>(name) >> 3) % kEntries;
+  Entry &e = cache[slot];
+  unsigned generation = moduleGeneration.load(std::memory_order_relaxed);
+  if (e.module == module && e.name == name && e.function &&
+      e.generation == generation)
+    return e.function;
   CUfunction function = nullptr;
-  check(cuModuleGetFunction(&function, static_cast<CUmodule>(module), name),
-        "cuModuleGetFunction");
+  if (check(cuModuleGetFunction(&function, static_cast<CUmodule>(module),
+                                name),
+            "cuModuleGetFunction"))
+    e = {module, name, function, generation};
   return function;
 }
 

@@ -221,7 +221,7 @@ int main(void) {
       maxRef = fmax(maxRef, fabs(ref));
     }
   }
-  // Within 8 f32 units of max|ref| (SPEC.md's criterion for f32 is looser).
+  // Within 8 f32 units of max|ref| (docs/Norm.md's criterion for f32 is looser).
   int pass = maxErr <= 8 * 1.1920929e-7 * maxRef;
   fprintf(stderr, "executed: %dx%d, max error %.3g of max %.3g: %s\n", M, N,
           maxErr, maxRef, pass ? "PASS" : "FAIL");

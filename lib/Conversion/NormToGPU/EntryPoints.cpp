@@ -36,6 +36,21 @@ namespace {
 constexpr StringLiteral kSetStream = "normGpuSetStream";
 constexpr StringLiteral kClearStream = "normGpuClearStream";
 constexpr StringLiteral kTakeError = "normGpuTakeError";
+constexpr StringLiteral kBadArgument = "normGpuBadArgument";
+
+/// The alignment the kernels' accesses to `m` need: 16-byte vectors along a
+/// static last dim (V elements, V the largest power of two ≤ 16 / element
+/// size dividing it, as NormToGPU chooses), else one element.
+int64_t requiredAlignment(MemRefType m) {
+  int64_t elem = std::max<int64_t>(1, m.getElementTypeBitWidth() / 8);
+  if (m.getRank() == 0 || m.isDynamicDim(m.getRank() - 1))
+    return elem;
+  int64_t last = m.getDimSize(m.getRank() - 1);
+  int64_t vec = std::max<int64_t>(1, 16 / elem);
+  while (vec > 1 && last % vec != 0)
+    vec /= 2;
+  return elem * vec;
+}
 
 bool isSupported(func::FuncOp func) {
   if (func.isExternal() || !func.isPublic())
@@ -97,6 +112,11 @@ struct NormGPUEntryPointsPass final
         declare(b, module, kClearStream, b.getFunctionType({}, {}));
     func::FuncOp takeError =
         declare(b, module, kTakeError, b.getFunctionType({}, {i32}));
+    // normGpuBadArgument(entry name, argument index, reason, address,
+    // alignment) -> error code: prints the message, returns the code.
+    func::FuncOp badArgument = declare(
+        b, module, kBadArgument,
+        b.getFunctionType({ptr, i32, i32, i64, i64}, {i32}));
 
     for (func::FuncOp f : funcs) {
       Location loc = f.getLoc();
@@ -168,6 +188,101 @@ struct NormGPUEntryPointsPass final
         }
         callArgs.push_back(
             UnrealizedConversionCastOp::create(b, loc, t, desc).getResult(0));
+      }
+      // Checks before any launch (issue 18.3): every pointer non-null
+      // (unless its memref has no element) and aligned as the kernels'
+      // accesses need; every dynamic size non-negative; no memref whose
+      // byte size overflows 63 bits. The first bad argument is reported
+      // (normGpuBadArgument prints which and why) and its code returned.
+      {
+        auto i1 = b.getI1Type();
+        auto constI32 = [&](int64_t v) {
+          return LLVM::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(v));
+        };
+        auto constBool = [&](bool v) {
+          return LLVM::ConstantOp::create(b, loc, i1, b.getBoolAttr(v));
+        };
+        Value zero = constI64(0);
+        Value reason = constI32(0), badIndex = constI32(-1);
+        Value badAddress = zero, badAlign = zero;
+        unsigned p = 1, d = 1 + numMemrefs;
+        for (Type t : f.getArgumentTypes()) {
+          auto m = dyn_cast<MemRefType>(t);
+          if (!m)
+            continue;
+          Value address = LLVM::PtrToIntOp::create(b, loc, i64,
+                                                   entry->getArgument(p));
+          int64_t align = requiredAlignment(m);
+          int64_t elem = std::max<int64_t>(1, m.getElementTypeBitWidth() / 8);
+          // Element count (and bytes) with overflow and negative sizes.
+          Value count = constI64(1);
+          Value overflow = constBool(false), negative = constBool(false);
+          auto mulChecked = [&](Value a, Value c) {
+            auto structType = LLVM::LLVMStructType::getLiteral(ctx, {i64, i1});
+            Value r = LLVM::SMulWithOverflowOp::create(b, loc, structType, a, c);
+            overflow = LLVM::OrOp::create(
+                b, loc, overflow,
+                LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{1}));
+            return LLVM::ExtractValueOp::create(b, loc, r, ArrayRef<int64_t>{0})
+                .getResult();
+          };
+          for (int64_t k = 0; k < m.getRank(); ++k) {
+            Value size = m.isDynamicDim(k) ? Value(entry->getArgument(d++))
+                                           : Value(constI64(m.getDimSize(k)));
+            if (m.isDynamicDim(k))
+              negative = LLVM::OrOp::create(
+                  b, loc, negative,
+                  LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::slt, size,
+                                       zero));
+            count = mulChecked(count, size);
+          }
+          (void)mulChecked(count, constI64(elem));
+          Value isNull = LLVM::AndOp::create(
+              b, loc,
+              LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, address,
+                                   zero),
+              LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, count,
+                                   zero));
+          Value misaligned = LLVM::ICmpOp::create(
+              b, loc, LLVM::ICmpPredicate::ne,
+              LLVM::AndOp::create(b, loc, address, constI64(align - 1)), zero);
+          // Reasons: 1 null, 2 misaligned, 3 negative size, 4 overflow.
+          Value why = constI32(0);
+          for (auto [cond, code] :
+               {std::pair<Value, int>{overflow, 4}, {negative, 3},
+                {misaligned, 2}, {isNull, 1}})
+            why = LLVM::SelectOp::create(b, loc, cond, constI32(code), why);
+          Value firstBad = LLVM::AndOp::create(
+              b, loc,
+              LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, reason,
+                                   constI32(0)),
+              LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne, why,
+                                   constI32(0)));
+          reason = LLVM::SelectOp::create(b, loc, firstBad, why, reason);
+          badIndex = LLVM::SelectOp::create(b, loc, firstBad,
+                                            constI32(p - 1), badIndex);
+          badAddress = LLVM::SelectOp::create(b, loc, firstBad, address,
+                                              badAddress);
+          badAlign = LLVM::SelectOp::create(b, loc, firstBad, constI64(align),
+                                            badAlign);
+          ++p;
+        }
+        Value bad = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::ne,
+                                         reason, constI32(0));
+        Block *fail = wrapper.addBlock();
+        Block *run = wrapper.addBlock();
+        LLVM::CondBrOp::create(b, loc, bad, fail, run);
+        b.setInsertionPointToStart(fail);
+        Value nameStr = LLVM::createGlobalString(
+            loc, b, "__norm_entry_" + name, StringRef(name.c_str(), name.size() + 1),
+            LLVM::Linkage::Internal);
+        Value code =
+            func::CallOp::create(b, loc, badArgument,
+                                 ValueRange{nameStr, badIndex, reason,
+                                            badAddress, badAlign})
+                .getResult(0);
+        func::ReturnOp::create(b, loc, code);
+        b.setInsertionPointToStart(run);
       }
       // The caller's stream is the stream, 0 (the legacy default stream)
       // included, from here to the end of the call.

@@ -13,6 +13,21 @@
 // CHECK:         %[[XM:.+]] = builtin.unrealized_conversion_cast %{{.+}} to memref<?x8xf32>
 // CHECK:         llvm.insertvalue %[[K]], %{{.+}}[3, 0]
 // CHECK:         %[[YM:.+]] = builtin.unrealized_conversion_cast %{{.+}} to memref<?x8xf32>
+// Checks before the call: x's address, 16-byte alignment (8 f32 rows are
+// two 16-byte vectors), a negative M, the byte count's overflow; the first
+// bad pointer is reported and nothing runs.
+// CHECK:         %[[XA:.+]] = llvm.ptrtoint %[[X]] : !llvm.ptr to i64
+// CHECK:         llvm.icmp "slt" %[[M]]
+// CHECK:         llvm.intr.smul.with.overflow
+// CHECK:         %[[C15:.+]] = llvm.mlir.constant(15 : i64) : i64
+// CHECK:         llvm.and %[[XA]], %[[C15]] : i64
+// CHECK:         llvm.ptrtoint %[[Y]] : !llvm.ptr to i64
+// CHECK:         llvm.cond_br %{{.+}}, ^[[FAIL:.+]], ^[[GO:.+]]
+// CHECK:       ^[[FAIL]]:
+// CHECK:         %[[NAME:.+]] = llvm.getelementptr %{{.+}}[0, 0] : (!llvm.ptr) -> !llvm.ptr, !llvm.array<7 x i8>
+// CHECK:         %[[CODE:.+]] = call @normGpuBadArgument(%[[NAME]],
+// CHECK:         return %[[CODE]] : i32
+// CHECK:       ^[[GO]]:
 // CHECK:         call @normGpuSetStream(%[[S]])
 // CHECK:         call @f(%[[XM]], %[[YM]], %[[E]])
 // CHECK:         call @normGpuClearStream()

@@ -2,13 +2,17 @@
 // The ahead-of-time path compiles host code and kernels (fatbin, through
 // ptxas) into a shared library with the norm GPU runtime inside: it links
 // (against the libcuda stub), exports the C entry points, and keeps the
-// runtime's symbols to itself.
+// runtime's symbols and the wrapped functions to itself: `nm -D` shows
+// the entry points alone.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: bash %norm_src_root/scripts/norm-aot.sh %s %t/lib.so
 // RUN: nm -D --defined-only %t/lib.so | FileCheck %s
 // CHECK-DAG: T norm_rms_bwd
 // CHECK-DAG: T norm_ln_fwd
 // CHECK-NOT: mgpuLaunchKernel
+// CHECK-NOT: {{ T (ln_fwd|rms_bwd)}}
+// RUN: nm -D --defined-only %t/lib.so | grep -c " T " | FileCheck %s --check-prefix=COUNT
+// COUNT: {{^}}2{{$}}
 // RUN: nm -D %t/lib.so | grep -c "U cuLaunchKernel"
 
 func.func @ln_fwd(%x: tensor<?x768xf16>, %w: tensor<768xf16>, %b: tensor<768xf16>,

@@ -8,7 +8,7 @@ outputs poisoned with NaN, our kernels run through the AOT entry points on
 PyTorch's current stream; each output is compared with a float64 reference,
 side by side with PyTorch's own result in the same dtype on the same inputs.
 Pass: for y/dx, every element's error is within PyTorch's worst error plus
-one unit in the last place of the output type at that element (SPEC.md's
+one unit in the last place of the output type at that element (docs/Norm.md's
 contract; two with M = 1, where both worst errors are samples of one row); statistics and f32 sums within 1e-5 relative (2e-5 of the
 largest |value| plus that for column sums); residual_out exact; no NaN, every
 element written; dgamma/dbeta bitwise identical over two runs. Also M = 0
