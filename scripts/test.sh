@@ -2,7 +2,9 @@
 # The whole test suite from a fresh Debian 12 machine: install what is
 # missing, build, run the lit suite (check-norm), and close with one line
 # `N passed, N failed`; then the installed package is used by
-# examples/embed (scripts/test-embed.sh).
+# examples/embed (scripts/test-embed.sh), python/norm_torch's library and
+# CPU-side tests run (scripts/test-torch.sh), and norm-opt is built on
+# static MLIR and tested (scripts/test-static.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${NORM_BUILD_DIR:-$root/build}"
@@ -33,3 +35,7 @@ fi
 [ "$status" -eq 0 ] || exit "$status"
 
 bash "$root/scripts/test-embed.sh"
+# python/norm_torch: its kernel library and CPU-side tests (docs/Torch.md).
+bash "$root/scripts/test-torch.sh"
+# norm on MLIR's static libraries (NORM_LINK_MLIR_STATIC, docs/Embedding.md).
+bash "$root/scripts/test-static.sh"
