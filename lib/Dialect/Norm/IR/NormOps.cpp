@@ -748,6 +748,56 @@ void LayerNormPostAllGatherOp::getCanonicalizationPatterns(
 /// declarative form failed with "cannot name an operation with no results"
 /// for an operand keyword the op does not take, a grad's `outs(...)`
 /// without its init keyword, or a missing `->`: say which.
+/// The attribute dictionary of op `OpTy`, parsed and checked here so that a
+/// bad inherent attribute gets one located message naming the op once
+/// ("custom op 'norm.rms_norm' attribute 'axis' failed to satisfy ...");
+/// the generated check, called with the parser's prefix, named it twice.
+template <typename OpTy>
+static ParseResult parseNormAttrs(OpAsmParser &p, NamedAttrList &attrs) {
+  SMLoc loc = p.getCurrentLocation();
+  if (p.parseOptionalAttrDict(attrs))
+    return failure();
+  OperationName name(OpTy::getOperationName(), p.getContext());
+  return OpTy::verifyInherentAttrs(name, attrs,
+                                   [&]() { return p.emitError(loc); });
+}
+
+/// Prints what the generated attr-dict printer would: every attribute but
+/// the operand segment sizes and the inherent ones equal to their ODS
+/// default.
+template <typename OpTy>
+static void printNormAttrs(OpAsmPrinter &p, Operation *op, DictionaryAttr) {
+  typename OpTy::Properties defaults;
+  OperationName name(OpTy::getOperationName(), op->getContext());
+  OpTy::populateDefaultProperties(name, defaults);
+  DictionaryAttr defaultAttrs = dyn_cast_or_null<DictionaryAttr>(
+      OpTy::getPropertiesAsAttr(op->getContext(), defaults));
+  SmallVector<StringRef> elided = {"operandSegmentSizes"};
+  for (NamedAttribute a : op->getAttrs())
+    if (defaultAttrs && defaultAttrs.get(a.getName()) == a.getValue())
+      elided.push_back(a.getName().getValue());
+  p.printOptionalAttrDict(op->getAttrs(), elided);
+}
+
+#define NORM_ATTRS_DIRECTIVE(Name)                                             \
+  static ParseResult parse##Name##Attrs(OpAsmParser &p,                        \
+                                        NamedAttrList &attrs) {                \
+    return parseNormAttrs<Name##Op>(p, attrs);                                 \
+  }                                                                            \
+  static void print##Name##Attrs(OpAsmPrinter &p, Operation *op,               \
+                                 DictionaryAttr attrs) {                       \
+    printNormAttrs<Name##Op>(p, op, attrs);                                    \
+  }
+NORM_ATTRS_DIRECTIVE(RmsNorm)
+NORM_ATTRS_DIRECTIVE(LayerNorm)
+NORM_ATTRS_DIRECTIVE(RmsNormGrad)
+NORM_ATTRS_DIRECTIVE(LayerNormGrad)
+NORM_ATTRS_DIRECTIVE(RmsNormPreAllGather)
+NORM_ATTRS_DIRECTIVE(RmsNormPostAllGather)
+NORM_ATTRS_DIRECTIVE(LayerNormPreAllGather)
+NORM_ATTRS_DIRECTIVE(LayerNormPostAllGather)
+#undef NORM_ATTRS_DIRECTIVE
+
 static ParseResult parseNormResults(OpAsmParser &p,
                                     SmallVectorImpl<Type> &types) {
   if (succeeded(p.parseOptionalArrow()))

@@ -147,7 +147,7 @@ def Norm_RmsNormOp : Norm_Op<"rms_norm", 5, 1, "FCCFEFRF"> {
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<RmsNormAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -194,7 +194,7 @@ def Norm_LayerNormOp : Norm_Op<"layer_norm", 5, 1, "FCCFEFRRF"> {
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<LayerNormAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -242,7 +242,7 @@ def Norm_RmsNormGradOp : Norm_Op<"rms_norm_grad", 4, 0, "FFRCFCC"> {
     (`dx` `(` $dx^ `:` type($dx) `)`)?
     (`dgamma` `(` $dgamma^ `:` type($dgamma) `)`)?
     (`dbeta` `(` $dbeta^ `:` type($dbeta) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<RmsNormGradAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -285,7 +285,7 @@ def Norm_LayerNormGradOp : Norm_Op<"layer_norm_grad", 5, 0, "FFRRCFCC"> {
     (`dx` `(` $dx^ `:` type($dx) `)`)?
     (`dgamma` `(` $dgamma^ `:` type($dgamma) `)`)?
     (`dbeta` `(` $dbeta^ `:` type($dbeta) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<LayerNormGradAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -321,7 +321,7 @@ def Norm_RmsNormPreAllGatherOp : Norm_Op<"rms_norm_pre_all_gather", 2, 1, "FFSF"
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $stats `:` type($stats) `)`
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<RmsNormPreAllGatherAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -364,7 +364,7 @@ def Norm_RmsNormPostAllGatherOp : Norm_Op<"rms_norm_post_all_gather", 5, 1, "FSC
     (`eps` `(` $eps^ `:` type($eps) `)`)?
     `outs` `(` $y `:` type($y) `)`
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<RmsNormPostAllGatherAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -395,7 +395,7 @@ def Norm_LayerNormPreAllGatherOp : Norm_Op<"layer_norm_pre_all_gather", 2, 1, "F
     (`residual` `(` $residual^ `:` type($residual) `)`)?
     `outs` `(` $stats `:` type($stats) `)`
     (`residual_out` `(` $residual_out^ `:` type($residual_out) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<LayerNormPreAllGatherAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
@@ -442,7 +442,7 @@ def Norm_LayerNormPostAllGatherOp
     `outs` `(` $y `:` type($y) `)`
     (`mean` `(` $mean^ `:` type($mean) `)`)?
     (`rstd` `(` $rstd^ `:` type($rstd) `)`)?
-    attr-dict `` custom<NormResults>(type($result))
+    `` custom<LayerNormPostAllGatherAttrs>(attr-dict) `` custom<NormResults>(type($result))
   }];
 }
 
