@@ -105,17 +105,16 @@ def main():
                     out = fn()[0]
                     errs["norm_op"] = peers.relerr(out, ref())
                     # The same kernel on a side stream (its best case).
-                    name = op
                     with torch.cuda.stream(side):
                         t = {}
-                        for arg in lib.cases[f"{name}_bf16_{N}"]["args"]:
+                        for arg in lib.cases[f"{op}_bf16_{N}"]["args"]:
                             shape = [M if s == "M" else N if s == "N" else s
                                      for s in arg["shape"]]
                             dt = {"bf16": torch.bfloat16,
                                   "f32": torch.float32}[arg["dtype"]]
                             t[arg["name"]] = (torch.randn(shape, device="cuda")
                                               .abs().add(0.5).to(dt))
-                        raw = lib.fn(f"{name}_bf16_{N}", t)
+                        raw = lib.fn(f"{op}_bf16_{N}", t)
                         raw()
                         torch.cuda.synchronize()
                         res["norm_side"] = peers.bench(raw)

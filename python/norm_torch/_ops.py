@@ -232,33 +232,47 @@ def _check_device(x):
                            "when the library was loaded")
 
 
+def _same_dtype(x, **tensors):
+    for name, t in tensors.items():
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"norm_torch: {name} must have x's dtype "
+                            f"{x.dtype}, got {t.dtype}")
+
+
+def _forward_cuda(variant, x, n, weight, residual, eps, stats, cols=()):
+    """The forward kernels' common call: x as rows, gamma (ones without a
+    weight), the `cols` (name, tensor) such as beta, the residual and
+    residual_out, y and the float32 statistics named in `stats`. Returns
+    (y, residual_out or empty, stats...) in x's shapes."""
+    _check_device(x)
+    lead = x.shape[:-1]
+    x2 = _ready(x).reshape(-1, n)
+    y = torch.empty_like(x2)
+    t = {"x": x2, "gamma": _ready(weight) if weight is not None
+         else _ones(n, x), "y": y}
+    for name in stats:
+        t[name] = torch.empty(x2.shape[0], dtype=torch.float32,
+                              device=x.device)
+    if residual is not None:
+        t["residual"] = _ready(residual).reshape(-1, n)
+        t["residual_out"] = torch.empty_like(x2)
+    for name, c in cols:
+        t[name] = _ready(c)
+    if x2.shape[0] > 0 and n > 0:
+        kernels().find(variant, x.dtype, n)(_stream(x.device), t, float(eps))
+    h = t["residual_out"].view(x.shape) if residual is not None else _empty(x)
+    return (y.view(x.shape), h) + tuple(t[name].view(lead) for name in stats)
+
+
 def _rms_cuda(x, weight, residual, eps, offset):
     n = _check(x, ("weight", weight), rows=(("residual", residual),))
     if offset not in OFFSETS:
         raise ValueError(f"norm_torch: offset must be one of {OFFSETS} (the "
                          f"compiled variants), got {offset}")
-    for t in (weight, residual):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError("norm_torch: weight and residual must have x's "
-                            "dtype")
-    _check_device(x)
-    lead = x.shape[:-1]
-    x2 = _ready(x).reshape(-1, n)
-    y = torch.empty_like(x2)
-    rstd = torch.empty(x2.shape[0], dtype=torch.float32, device=x.device)
-    t = {"x": x2, "gamma": _ready(weight) if weight is not None
-         else _ones(n, x), "y": y, "rstd": rstd}
-    variant = "rms"
-    if residual is not None:
-        t["residual"] = _ready(residual).reshape(-1, n)
-        t["residual_out"] = torch.empty_like(x2)
-        variant += "_res"
-    if offset:
-        variant += "_off1"
-    if x2.shape[0] > 0 and n > 0:
-        kernels().find(variant, x.dtype, n)(_stream(x.device), t, float(eps))
-    h = t["residual_out"].view(x.shape) if residual is not None else _empty(x)
-    return y.view(x.shape), h, rstd.view(lead)
+    _same_dtype(x, weight=weight, residual=residual)
+    variant = ("rms" + ("_res" if residual is not None else "")
+               + ("_off1" if offset else ""))
+    return _forward_cuda(variant, x, n, weight, residual, eps, ("rstd",))
 
 
 def _rms_bwd_cuda(dy, h, rstd, weight, offset, need_dx, need_dweight):
@@ -290,30 +304,12 @@ def _rms_bwd_cuda(dy, h, rstd, weight, offset, need_dx, need_dweight):
 def _ln_cuda(x, weight, bias, residual, eps):
     n = _check(x, ("weight", weight), ("bias", bias),
                rows=(("residual", residual),))
-    for t in (weight, bias, residual):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError("norm_torch: weight, bias and residual must have "
-                            "x's dtype")
-    _check_device(x)
-    lead = x.shape[:-1]
-    x2 = _ready(x).reshape(-1, n)
-    y = torch.empty_like(x2)
-    mean = torch.empty(x2.shape[0], dtype=torch.float32, device=x.device)
-    rstd = torch.empty_like(mean)
-    t = {"x": x2, "gamma": _ready(weight) if weight is not None
-         else _ones(n, x), "y": y, "mean": mean, "rstd": rstd}
-    variant = "ln"
-    if residual is not None:
-        t["residual"] = _ready(residual).reshape(-1, n)
-        t["residual_out"] = torch.empty_like(x2)
-        variant += "_res"
-    if bias is not None:
-        t["beta"] = _ready(bias)
-        variant += "_bias"
-    if x2.shape[0] > 0 and n > 0:
-        kernels().find(variant, x.dtype, n)(_stream(x.device), t, float(eps))
-    h = t["residual_out"].view(x.shape) if residual is not None else _empty(x)
-    return y.view(x.shape), h, mean.view(lead), rstd.view(lead)
+    _same_dtype(x, weight=weight, bias=bias, residual=residual)
+    variant = ("ln" + ("_res" if residual is not None else "")
+               + ("_bias" if bias is not None else ""))
+    cols = (("beta", bias),) if bias is not None else ()
+    return _forward_cuda(variant, x, n, weight, residual, eps,
+                         ("mean", "rstd"), cols)
 
 
 def _ln_bwd_cuda(dy, h, mean, rstd, weight, has_bias, need_dx, need_dweight,
@@ -440,10 +436,6 @@ if _HAS_AUTOGRAD and not _USE_CPP:
                                     setup_context=_rms_setup, lib=_DEF)
     torch.library.register_autograd("norm::layer_norm", _ln_backward,
                                     setup_context=_ln_setup, lib=_DEF)
-
-
-class _Ctx:
-    """What setup_context/backward read, for the autograd.Function path."""
 
 
 class _RmsFn(torch.autograd.Function):

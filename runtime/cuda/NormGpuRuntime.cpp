@@ -35,7 +35,6 @@
 
 #include <cuda.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,7 +47,6 @@ namespace {
 thread_local CUstream currentStream = nullptr;
 thread_local bool streamSet = false;
 thread_local int firstError = 0;
-std::atomic<unsigned> moduleGeneration{0};
 
 bool check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
@@ -178,39 +176,16 @@ NORM_GPU_EXPORT void *mgpuModuleLoadJIT(void *data, int optLevel) {
 }
 
 NORM_GPU_EXPORT void mgpuModuleUnload(void *module) {
-  // Cached functions of any module are looked up again after an unload (a
-  // later module may reuse the address).
-  moduleGeneration.fetch_add(1, std::memory_order_relaxed);
   if (module)
     cuModuleUnload(static_cast<CUmodule>(module)); // at exit: errors ignored
 }
 
-/// gpu-to-llvm's host code asks for the kernel before every launch, by the
-/// address of a constant name in the library. The answer is kept per thread
-/// (a direct-mapped table keyed by module and name address), so a call costs
-/// one cuLaunchKernel and no driver lookup.
 NORM_GPU_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
   if (!module)
     return nullptr;
-  struct Entry {
-    void *module;
-    const char *name;
-    CUfunction function;
-    unsigned generation;
-  };
-  constexpr size_t kEntries = 256;
-  thread_local Entry cache[kEntries] = {};
-  size_t slot = (reinterpret_cast<uintptr_t>(name) >> 3) % kEntries;
-  Entry &e = cache[slot];
-  unsigned generation = moduleGeneration.load(std::memory_order_relaxed);
-  if (e.module == module && e.name == name && e.function &&
-      e.generation == generation)
-    return e.function;
   CUfunction function = nullptr;
-  if (check(cuModuleGetFunction(&function, static_cast<CUmodule>(module),
-                                name),
-            "cuModuleGetFunction"))
-    e = {module, name, function, generation};
+  check(cuModuleGetFunction(&function, static_cast<CUmodule>(module), name),
+        "cuModuleGetFunction");
   return function;
 }
 

@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "norm/Conversion/NormToGPU/NormToGPU.h"
 #include "norm/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -38,18 +39,14 @@ constexpr StringLiteral kClearStream = "normGpuClearStream";
 constexpr StringLiteral kTakeError = "normGpuTakeError";
 constexpr StringLiteral kBadArgument = "normGpuBadArgument";
 
-/// The alignment the kernels' accesses to `m` need: 16-byte vectors along a
-/// static last dim (V elements, V the largest power of two ≤ 16 / element
-/// size dividing it, as NormToGPU chooses), else one element.
+/// The alignment the kernels' accesses to `m` need: vectors along a static
+/// last dim (as NormToGPU chooses them, with its default vector bytes), else
+/// one element.
 int64_t requiredAlignment(MemRefType m) {
   int64_t elem = std::max<int64_t>(1, m.getElementTypeBitWidth() / 8);
   if (m.getRank() == 0 || m.isDynamicDim(m.getRank() - 1))
     return elem;
-  int64_t last = m.getDimSize(m.getRank() - 1);
-  int64_t vec = std::max<int64_t>(1, 16 / elem);
-  while (vec > 1 && last % vec != 0)
-    vec /= 2;
-  return elem * vec;
+  return elem * rowVectorElements(m.getDimSize(m.getRank() - 1), elem);
 }
 
 bool isSupported(func::FuncOp func) {

@@ -64,6 +64,18 @@ struct RowMapping {
   bool masked() const { return isStatic() && numVecs % threadsPerRow != 0; }
 };
 
+} // namespace
+
+int64_t mlir::norm::rowVectorElements(int64_t n, int64_t elementBytes,
+                                      int64_t vectorBytes) {
+  int64_t vec = std::max<int64_t>(1, vectorBytes / elementBytes);
+  while (vec > 1 && n % vec != 0)
+    vec /= 2;
+  return vec;
+}
+
+namespace {
+
 /// The most vectors one thread handles in an unrolled (static-N) row.
 constexpr int64_t kMaxUnrolledVecs = 32;
 
@@ -91,9 +103,7 @@ RowMapping chooseMapping(std::optional<int64_t> n, int64_t elementBytes,
     m.keepRow = false;
     return m;
   }
-  m.vec = std::max<int64_t>(1, options.vectorBytes / elementBytes);
-  while (m.vec > 1 && *n % m.vec != 0)
-    m.vec /= 2;
+  m.vec = rowVectorElements(*n, elementBytes, options.vectorBytes);
   m.numVecs = *n / m.vec;
   int64_t targetVecs = std::max<int64_t>(1, targetElements / m.vec);
   if (m.numVecs <= 32 * targetVecs) {

@@ -24,6 +24,13 @@ struct NormToGPUOptions {
   int64_t loopThreads = 256;
 };
 
+/// Elements per vector access of a row of static length `n`: the largest
+/// power of two ≤ vectorBytes / elementBytes that divides n (1 at least).
+/// The kernels' accesses to rows and columns are this wide, so their
+/// pointers must be aligned to it (norm-gpu-entry-points checks that).
+int64_t rowVectorElements(int64_t n, int64_t elementBytes,
+                          int64_t vectorBytes = NormToGPUOptions().vectorBytes);
+
 /// Adds the patterns that rewrite rms_norm, layer_norm, rms_norm_grad and
 /// layer_norm_grad on memrefs into gpu.launch kernels.
 void populateNormToGPUConversionPatterns(RewritePatternSet &patterns,
