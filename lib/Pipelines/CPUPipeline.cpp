@@ -36,6 +36,9 @@ static LogicalResult checkCPUOptions(const NormLowerToCPUOptions &options,
   if (options.tileRows < 1 || options.tileRows > (int64_t(1) << 24))
     return error("norm-lower-to-cpu: tile-rows must be 1 to 16777216, got " +
                  llvm::Twine(static_cast<int64_t>(options.tileRows)));
+  if (options.gradChunks < 1 || options.gradChunks > 4096)
+    return error("norm-lower-to-cpu: grad-chunks must be 1 to 4096, got " +
+                 llvm::Twine(static_cast<int64_t>(options.gradChunks)));
   if (options.vectorWidth < 1 || options.vectorWidth > 1024)
     return error("norm-lower-to-cpu: vector-width must be 1 to 1024, got " +
                  llvm::Twine(static_cast<int64_t>(options.vectorWidth)));
@@ -84,6 +87,7 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
   // Norm ops → per-row tiles → linalg → vectors, all on tensors.
   NormTileRowsPassOptions tileOptions;
   tileOptions.tileRows = options.tileRows;
+  tileOptions.gradChunks = options.gradChunks;
   pm.addPass(createNormTileRowsPass(tileOptions));
   pm.addPass(createNormDecomposePass());
   pm.addPass(createCanonicalizerPass());
@@ -93,6 +97,11 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
   pm.addPass(createNormVectorizePass(vectorOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Per-row values (rstd, mean, the row sums) are read once per row, into
+  // registers, not once per vector: on tensors their reads are pure and
+  // hoist out of the column loops (after bufferization they are loads that
+  // may alias the outputs, which nothing below could hoist).
+  pm.addPass(createLoopInvariantCodeMotionPass());
 
   // Bufferize: outputs land in the caller's buffers; per-row temporaries go
   // on the stack where small, everything else is freed.
@@ -127,11 +136,19 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
   pm.addPass(memref::createFoldMemRefAliasOpsPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  // The index arithmetic of every access (subview offsets folded into the
+  // loads, affine maps of the tiles) is loop-invariant but sits in the
+  // innermost loops: hoisted here, it is computed once per row, not once
+  // per vector (llc alone does not hoist it).
+  pm.addPass(createLoopInvariantCodeMotionPass());
+  pm.addPass(createCSEPass());
   // memref.alloca_scope (which convert-scf-to-openmp puts around each
   // parallel iteration) must be lowered while its body is still structured:
   // it allows one block only, so memref goes to LLVM before scf goes to cf.
   arith::ArithExpandOpsPassOptions arithExpand;
-  arithExpand.includeBf16 = true;
+  // bf16 <-> f32 as integer shifts and round-to-nearest-even (vectorized
+  // on any x86-64), unless the target converts natively (AVX512-BF16).
+  arithExpand.includeBf16 = !options.nativeBf16;
   pm.addPass(arith::createArithExpandOpsPass(arithExpand));
   // math: LLVM intrinsics where LLVM has one (vectors stay vectors), libm
   // calls for the rest (erf, tanh, atan, ...; vectors unrolled), and

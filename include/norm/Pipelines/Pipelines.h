@@ -31,6 +31,12 @@ struct NormLowerToCPUOptions
       *this, "tile-rows",
       llvm::cl::desc("Rows per parallel iteration of a norm op"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> gradChunks{
+      *this, "grad-chunks",
+      llvm::cl::desc("Parallel chunks of rows of a gradient op with "
+                     "dgamma/dbeta (each a partial dgamma/dbeta row; fixed, "
+                     "so the sums do not depend on the thread count)"),
+      llvm::cl::init(64)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("Elements per vector along a row (16 f32 = two AVX2 "
@@ -54,6 +60,15 @@ struct NormLowerToCPUOptions
       *this, "target-features",
       llvm::cl::desc("Target features set on every llvm.func"),
       llvm::cl::init("+avx2,+fma,+f16c")};
+  PassOptions::Option<bool> nativeBf16{
+      *this, "native-bf16",
+      llvm::cl::desc("Leave bf16 <-> f32 conversions to LLVM (one "
+                     "instruction each with AVX512-BF16, e.g. vcvtneps2bf16) "
+                     "instead of expanding them to integer shifts and "
+                     "round-to-nearest-even arithmetic; only for targets with "
+                     "avx512bf16 (elsewhere LLVM calls a function per "
+                     "element)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> emitCInterface{
       *this, "emit-c-interface",
       llvm::cl::desc("Emit _mlir_ciface_<name> wrappers callable from C"),

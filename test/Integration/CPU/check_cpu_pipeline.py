@@ -4,7 +4,9 @@
 Every op × {f32, f16, bf16} × {static, dynamic shapes} × optional operand and
 result subsets, residual, gamma_offset, the Llama rounding order, normalized
 shapes of 1 and 2 dims, N = 1, N a multiple of the vector width and not,
-rows of zeros, f16 inputs whose squares overflow f16; and the split chain
+rows of zeros, f16 inputs whose squares overflow f16, gradients with more
+rows than grad-chunks; the pipeline options of OPTION_SETS (grad-chunks,
+tile-rows, native-bf16) on subsets of the cases; and the split chain
 pre_all_gather on column shards → concatenated stats → post_all_gather,
 which must equal the unsplit op (also for data with mean 100, std 1).
 
@@ -68,9 +70,25 @@ def shapes(op):
     if op in FWD or op in nc.GRAD_OPS:
         base += [("3x1", (3,), (1,), "normal"), ("4x32", (4,), (32,), "normal"),
                  ("3x300", (3,), (300,), "normal"), ("2x3x4x10", (2, 3), (4, 10), "normal")]
+    if op in nc.GRAD_OPS:
+        # More rows than grad-chunks: chunks of 4 rows, the last ones empty.
+        base.append(("200x33", (200,), (33,), "normal"))
     if op == "rms_norm":
         base.append(("4x40-f16-overflow", (4,), (40,), "big"))
     return base
+
+
+# Pipeline option sets other than the defaults, each on a subset of the
+# cases: (options, ops, variant names, shape names, dtypes).
+OPTION_SETS = [
+    ("grad-chunks=7 tile-rows=3", list(nc.GRAD_OPS), ["all", "dgamma"],
+     ["200x33", "2x3x4x10", "5x37"], DTYPES),
+    ("grad-chunks=1", list(nc.GRAD_OPS), ["all", "dbeta+gemma"], ["200x33", "3x300"], DTYPES),
+    # bf16 conversions left to LLVM (vcvtneps2bf16 with AVX512-BF16, a
+    # library call per element elsewhere: correct either way).
+    ("native-bf16=true target-cpu=native", FWD + list(nc.GRAD_OPS), ["all", "dx", "plain"],
+     ["5x37", "3x300", "200x33"], ["bf16"]),
+]
 
 
 def draw(rng, shape, dtype, how):
@@ -234,12 +252,28 @@ def main():
             fname = f"c{len(cases[op])}"
             cases[op].append(Case(fname, op, dtype, dynamic, vname, present, attrs, extra,
                                   sname, lead, norm, how))
+    options = {op: "" for op in cases}
+    for k, (opts, set_ops, vnames, snames, dtypes) in enumerate(OPTION_SETS):
+        for op in set_ops:
+            if op not in ops:
+                continue
+            key = f"{op}__opt{k}"
+            cases[key], options[key] = [], opts
+            for (vname, present, attrs, extra), (sname, lead, norm, how), dtype, dynamic in \
+                    itertools.product(variants(op), shapes(op), dtypes, [False, True]):
+                if vname in vnames and sname in snames:
+                    c = Case(f"c{len(cases[key])}", op, dtype, dynamic, vname, present, attrs,
+                             extra, sname, lead, norm, how)
+                    c.label += f" [{opts}]"
+                    cases[key].append(c)
     modules = {op: "".join(c.emit() for c in cs) for op, cs in cases.items()}
     modules["split_chain"] = split_chain_module()
+    options["split_chain"] = ""
 
     def build(item):
         name, text = item
-        return name, nc.compile_module(norm_opt, text, workdir, name=name)
+        return name, nc.compile_module(norm_opt, text, workdir, name=name,
+                                       options=options[name])
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         libs = {name: nc.Library(path) for name, path in pool.map(build, modules.items())}

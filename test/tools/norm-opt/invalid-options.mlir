@@ -36,6 +36,15 @@
 // CPUTILE-NOT: see current operation
 // CPUTILE: exit=1
 
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{grad-chunks=5000})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUCHUNKS
+// CPUCHUNKS: error: norm-lower-to-cpu: grad-chunks must be 1 to 4096, got 5000
+// CPUCHUNKS-NOT: see current operation
+// CPUCHUNKS: exit=1
+
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-tile-rows{grad-chunks=-1})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILECHUNKS
+// TILECHUNKS: error: norm-tile-rows: grad-chunks must be 1 to 4096, got -1
+// TILECHUNKS: exit=1
+
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{vector-width=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUVEC
 // CPUVEC: error: norm-lower-to-cpu: vector-width must be 1 to 1024, got 0
 // CPUVEC-NOT: see current operation

@@ -6,7 +6,9 @@
 //===----------------------------------------------------------------------===//
 //
 // Tiles norm ops into scf.forall loops over rows through their
-// TilingInterface (the upstream scf tiling driver does the work).
+// TilingInterface, and gradient ops with dgamma/dbeta through their
+// PartialReductionOpInterface (the upstream scf tiling driver does the
+// work).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +18,6 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::norm {
 #define GEN_PASS_DEF_NORMTILEROWSPASS
@@ -28,42 +29,78 @@ using namespace mlir::norm;
 
 namespace {
 
-/// dx + dgamma/dbeta → a dx-only op and a dgamma/dbeta-only op.
-template <typename OpTy>
-struct SplitGradient final : OpRewritePattern<OpTy> {
-  using OpRewritePattern<OpTy>::OpRewritePattern;
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
-    if (!op.hasPureTensorSemantics() || !op.getDx() ||
-        (!op.getDgamma() && !op.getDbeta()))
-      return rewriter.notifyMatchFailure(op, "nothing to split");
-    // The dx init is told apart by position, not by value: the inits may be
-    // one value (legal for rank 1, or axis 0 of a square tensor), and a
-    // split by value would not split and rewrite forever.
-    unsigned dxNumber = op.getDxMutable().begin()->getOperandNumber();
-    auto isInit = [&](OpOperand &operand) {
-      return operand.getOperandNumber() >= op.getNumDpsInputs();
-    };
-    OpTy dxOp = norm::detail::cloneWithoutOperands(rewriter, op, [&](OpOperand &o) {
-      return isInit(o) && o.getOperandNumber() != dxNumber;
-    });
-    OpTy colsOp = norm::detail::cloneWithoutOperands(
-        rewriter, op, [&](OpOperand &o) { return o.getOperandNumber() == dxNumber; });
-    SmallVector<Value> replacements = {dxOp->getResult(0)};
-    llvm::append_range(replacements, colsOp->getResults());
-    rewriter.replaceOp(op, replacements);
-    return success();
-  }
-};
-
 struct NormTileRowsPass final
     : norm::impl::NormTileRowsPassBase<NormTileRowsPass> {
   using Base::Base;
+
+  /// dx + dgamma/dbeta in one pass over x and dy, through the op's
+  /// PartialReductionOpInterface:
+  ///   scf.forall over `grad-chunks` chunks of the innermost leading dim
+  ///   (OuterParallel: chunk c writes partial row c of a [chunks, N] tensor)
+  ///     scf.for over the chunk's rows by `tile-rows` (OuterReduction: the
+  ///       dx rows, and dy·x̂ / dy added into [tile-rows, N] accumulators)
+  ///     Σ of the accumulators → the chunk's partial row
+  ///   Σ of the partial rows, in chunk order → dgamma / dbeta.
+  /// The chunks are a fixed number, not one per thread, so dgamma/dbeta do
+  /// not depend on the thread count.
+  LogicalResult tileGradient(RewriterBase &rewriter, NormOpInterface op) {
+    int64_t axis = op.getNormalizedAxis();
+    int64_t rank = op.getInputRank();
+    // No more chunks than rows, when the row count is known.
+    int64_t numChunks = gradChunks;
+    int64_t rowCount =
+        cast<ShapedType>(op.getInput().getType()).getDimSize(axis - 1);
+    if (!ShapedType::isDynamic(rowCount))
+      numChunks = std::max<int64_t>(1, std::min(numChunks, rowCount));
+    SmallVector<OpFoldResult> chunks(rank, rewriter.getIndexAttr(0));
+    chunks[axis - 1] = rewriter.getIndexAttr(numChunks);
+    scf::SCFTilingOptions outer;
+    outer.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    outer.setReductionTilingStrategy(
+        ReductionTilingStrategy::PartialReductionOuterParallel);
+    outer.setNumThreads(chunks);
+    outer.setReductionDims({static_cast<unsigned>(axis - 1)});
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), outer);
+    if (failed(tiled))
+      return op->emitError("norm-tile-rows: could not split this gradient "
+                           "op into chunks of rows");
+    rewriter.replaceOp(op, tiled->replacements);
+    if (tiled->tiledOps.size() != 1)
+      return success();
+    auto chunk = dyn_cast<TilingInterface>(tiled->tiledOps.front());
+    if (!chunk)
+      return success();
+
+    SmallVector<OpFoldResult> rows(rank, rewriter.getIndexAttr(0));
+    SmallVector<unsigned> leading;
+    for (int64_t d = 0; d < axis; ++d) {
+      rows[d] = rewriter.getIndexAttr(d == axis - 1 ? tileRows : 1);
+      leading.push_back(d);
+    }
+    scf::SCFTilingOptions inner;
+    inner.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    inner.setReductionTilingStrategy(
+        ReductionTilingStrategy::PartialReductionOuterReduction);
+    inner.setTileSizes(rows);
+    inner.setReductionDims(leading);
+    rewriter.setInsertionPoint(chunk);
+    FailureOr<scf::SCFTilingResult> rowLoop =
+        scf::tileUsingSCF(rewriter, chunk, inner);
+    if (failed(rowLoop))
+      return chunk->emitError("norm-tile-rows: could not tile the rows of "
+                              "this gradient chunk");
+    rewriter.replaceOp(chunk, rowLoop->replacements);
+    return success();
+  }
 
   void runOnOperation() override {
     // Tile sizes become index constants and loop steps: bounded so that
     // step arithmetic cannot overflow (a tile past the rows is one tile).
     constexpr int64_t kMaxTile = int64_t(1) << 24;
+    // Each chunk has a partial dgamma/dbeta row of N accumulators.
+    constexpr int64_t kMaxGradChunks = 4096;
     if (tileRows < 1 || tileCols < 1 || tileRows > kMaxTile ||
         tileCols > kMaxTile) {
       mlir::emitError(getOperation()->getLoc())
@@ -72,11 +109,12 @@ struct NormTileRowsPass final
           << " tile-cols=" << static_cast<int64_t>(tileCols);
       return signalPassFailure();
     }
-    RewritePatternSet patterns(&getContext());
-    populateNormSplitGradientPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (gradChunks < 1 || gradChunks > kMaxGradChunks) {
+      mlir::emitError(getOperation()->getLoc())
+          << "norm-tile-rows: grad-chunks must be 1 to " << kMaxGradChunks
+          << ", got " << static_cast<int64_t>(gradChunks);
       return signalPassFailure();
-
+    }
     SmallVector<NormOpInterface> ops;
     getOperation()->walk([&](NormOpInterface op) {
       if (cast<DestinationStyleOpInterface>(op.getOperation())
@@ -90,8 +128,17 @@ struct NormTileRowsPass final
           tileable.getLoopIteratorTypes();
       int64_t axis = op.getNormalizedAxis();
       int64_t rank = op.getInputRank();
-      // Tile the parallel side: the rows, or for dgamma/dbeta-only ops the
-      // columns (innermost normalized dim by tile-cols).
+      // A gradient op with dgamma/dbeta sums over its rows: chunks of rows
+      // in parallel, each with its own partial dgamma/dbeta, and one pass
+      // over x and dy per chunk.
+      if (axis > 0 && types.front() == utils::IteratorType::reduction &&
+          isa<PartialReductionOpInterface>(op.getOperation())) {
+        if (failed(tileGradient(rewriter, op)))
+          return signalPassFailure();
+        continue;
+      }
+      // Tile the parallel side: the rows, or for dgamma/dbeta-only ops
+      // without rows the columns.
       bool byRows = axis > 0 && types.front() == utils::IteratorType::parallel;
       bool byCols = !byRows && types.back() == utils::IteratorType::parallel;
       if (!byRows && !byCols)
@@ -120,9 +167,3 @@ struct NormTileRowsPass final
 };
 
 } // namespace
-
-void mlir::norm::populateNormSplitGradientPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<SplitGradient<RmsNormGradOp>, SplitGradient<LayerNormGradOp>>(
-      patterns.getContext());
-}

@@ -54,11 +54,6 @@ void populateNormFusePatterns(RewritePatternSet &patterns,
 void populateNormDecomposePatterns(RewritePatternSet &patterns,
                                    ArrayRef<std::string> filterOps = {});
 
-/// Adds patterns that split a gradient op computing dx and dgamma/dbeta into
-/// one computing dx (parallel over rows) and one computing dgamma/dbeta
-/// (parallel over columns). Both read dy and x; the split trades a second
-/// read of them for parallelism over rows without a partial reduction.
-void populateNormSplitGradientPatterns(RewritePatternSet &patterns);
 
 /// Adds the elementwise-fusion patterns `norm-vectorize` uses: a producer
 /// is fused into a consumer only when it has the consumer's loop count and

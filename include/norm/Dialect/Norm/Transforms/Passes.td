@@ -110,11 +110,19 @@ def NormTileRowsPass : Pass<"norm-tile-rows"> {
     Tiles every norm op on tensors through its `TilingInterface` into an
     `scf.forall` over its rows (tile size `tile-rows` on the innermost
     leading dim, 1 on the others), so that each iteration normalizes whole
-    rows that stay in cache between the passes over them. A gradient op
-    that computes dx and dgamma/dbeta is first split in two (see
-    `populateNormSplitGradientPatterns`): the dx op is tiled by rows, the
-    dgamma/dbeta op, which sums over every row, by blocks of `tile-cols`
-    columns.
+    rows that stay in cache between the passes over them.
+
+    A gradient op with dgamma/dbeta (which sum over every row) is tiled
+    through its `PartialReductionOpInterface`, so that x and dy are read
+    once for dx and dgamma/dbeta together: an `scf.forall` over
+    `grad-chunks` chunks of the innermost leading dim, each writing its
+    own partial dgamma/dbeta row, around an `scf.for` over the chunk's rows
+    (`tile-rows` at a time) that computes the dx rows and adds dy·x̂ (and
+    dy) into per-chunk accumulators; the partial rows are then summed in
+    chunk order. The chunk count is fixed, not the thread count, so
+    dgamma/dbeta are the same bits with any number of threads. A
+    dgamma/dbeta-only op without leading dims is tiled by blocks of
+    `tile-cols` columns.
 
     ```mlir
     // norm-opt --norm-tile-rows
@@ -132,7 +140,12 @@ def NormTileRowsPass : Pass<"norm-tile-rows"> {
     Option<"tileRows", "tile-rows", "int64_t", "1",
            "Rows per parallel iteration (innermost leading dim)">,
     Option<"tileCols", "tile-cols", "int64_t", "256",
-           "Columns per parallel iteration of dgamma/dbeta-only gradient ops">
+           "Columns per parallel iteration of dgamma/dbeta-only gradient "
+           "ops without leading dims">,
+    Option<"gradChunks", "grad-chunks", "int64_t", "64",
+           "Parallel chunks of rows of a gradient op with dgamma/dbeta, each "
+           "with its own partial dgamma/dbeta row (fixed, so the sums do not "
+           "depend on the thread count)">
   ];
 }
 
