@@ -9,6 +9,7 @@
 #include "norm/Dialect/Norm/IR/NormAttrs.h"
 #include "norm/Dialect/Norm/IR/NormOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"

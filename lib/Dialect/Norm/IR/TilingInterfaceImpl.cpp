@@ -30,6 +30,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -354,7 +355,14 @@ struct NormPartialReductionModel final
       for (unsigned d : reductionDims)
         shape.push_back(sizes[d]);
       shape.append(sizes.begin() + axis, sizes.end());
-      Value empty = tensor::EmptyOp::create(b, loc, shape, acc);
+      // bufferization.alloc_tensor, not tensor.empty: CSE would merge the
+      // identical empty+fill of dgamma's and dbeta's partials into one
+      // value, and bufferization would then copy it for each loop result.
+      SmallVector<int64_t> staticShape;
+      SmallVector<Value> dynamicSizes;
+      dispatchIndexOpFoldResults(shape, dynamicSizes, staticShape);
+      Value empty = bufferization::AllocTensorOp::create(
+          b, loc, RankedTensorType::get(staticShape, acc), dynamicSizes);
       inits.push_back(
           linalg::FillOp::create(b, loc, zero, empty).getResult(0));
     }

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -343,9 +344,113 @@ bool fuseSameShapeOnly(OpOperand *fused) {
   return consumer.getMatchingIndexingMap(fused).isPermutation();
 }
 
+/// Sibling (horizontal) fusion of two all-parallel generics over the same
+/// iteration space, so that one loop reads their shared inputs once:
+///   %a = generic ins(%x, %dy, ...) outs(%dx)       (dx of a gradient row)
+///   %b = generic ins(%x, %dy, ...) outs(%acc)      (dgamma accumulation)
+/// becomes one generic with both outs. Upstream linalg fuses producers into
+/// consumers only. The later op `second` absorbs the nearest earlier
+/// `first` in its block when:
+///  - both are all-parallel generics on tensors with the same loop count,
+///    and they read one value through the same permutation map (so their
+///    loop ranges are the same);
+///  - no result of `first` is used before `second` (the fused op takes
+///    `second`'s place, so nothing `second` reads can depend on `first`).
+struct FuseSiblingGenerics final : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isAllParallel(linalg::GenericOp op) {
+    return op.hasPureTensorSemantics() &&
+           op.getNumLoops() == op.getNumParallelLoops() && op.getNumLoops() > 0;
+  }
+
+  static bool shareSpace(linalg::GenericOp a, linalg::GenericOp b) {
+    if (a.getNumLoops() != b.getNumLoops())
+      return false;
+    for (OpOperand *x : a.getDpsInputOperands())
+      for (OpOperand *y : b.getDpsInputOperands())
+        if (x->get() == y->get() &&
+            a.getMatchingIndexingMap(x) == b.getMatchingIndexingMap(y) &&
+            a.getMatchingIndexingMap(x).isPermutation())
+          return true;
+    return false;
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp second,
+                                PatternRewriter &rewriter) const override {
+    if (!isAllParallel(second))
+      return failure();
+    linalg::GenericOp first;
+    for (Operation *prev = second->getPrevNode(); prev;
+         prev = prev->getPrevNode()) {
+      auto candidate = dyn_cast<linalg::GenericOp>(prev);
+      if (!candidate || !isAllParallel(candidate) ||
+          !shareSpace(candidate, second))
+        continue;
+      // Every use of the candidate's results must come after `second`.
+      bool usedBefore = llvm::any_of(candidate->getUsers(), [&](Operation *u) {
+        Operation *inBlock = second->getBlock()->findAncestorOpInBlock(*u);
+        return !inBlock || inBlock == second.getOperation() ||
+               inBlock->isBeforeInBlock(second);
+      });
+      if (usedBefore)
+        continue;
+      first = candidate;
+      break;
+    }
+    if (!first)
+      return rewriter.notifyMatchFailure(second, "no sibling to fuse");
+
+    SmallVector<Value> inputs(first.getDpsInputs());
+    llvm::append_range(inputs, second.getDpsInputs());
+    SmallVector<Value> inits(first.getDpsInits());
+    llvm::append_range(inits, second.getDpsInits());
+    SmallVector<AffineMap> maps;
+    for (OpOperand *o : first.getDpsInputOperands())
+      maps.push_back(first.getMatchingIndexingMap(o));
+    for (OpOperand *o : second.getDpsInputOperands())
+      maps.push_back(second.getMatchingIndexingMap(o));
+    for (OpOperand &o : first.getDpsInitsMutable())
+      maps.push_back(first.getMatchingIndexingMap(&o));
+    for (OpOperand &o : second.getDpsInitsMutable())
+      maps.push_back(second.getMatchingIndexingMap(&o));
+    SmallVector<Type> types(first->getResultTypes());
+    llvm::append_range(types, second->getResultTypes());
+
+    rewriter.setInsertionPoint(second);
+    auto fused = linalg::GenericOp::create(
+        rewriter, second.getLoc(), types, inputs, inits, maps,
+        second.getIteratorTypesArray(),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          unsigned in1 = first.getNumDpsInputs(), in2 = second.getNumDpsInputs();
+          unsigned out1 = first.getNumDpsInits();
+          SmallVector<Value> firstArgs(args.take_front(in1));
+          llvm::append_range(firstArgs, args.slice(in1 + in2, out1));
+          SmallVector<Value> secondArgs(args.slice(in1, in2));
+          llvm::append_range(secondArgs, args.drop_front(in1 + in2 + out1));
+          SmallVector<Value> yields;
+          for (auto [op, bodyArgs] :
+               {std::pair{first, firstArgs}, std::pair{second, secondArgs}}) {
+            IRMapping mapping;
+            mapping.map(op.getBody()->getArguments(), bodyArgs);
+            for (Operation &inner : op.getBody()->without_terminator())
+              b.clone(inner, mapping);
+            for (Value v : op.getBody()->getTerminator()->getOperands())
+              yields.push_back(mapping.lookupOrDefault(v));
+          }
+          linalg::YieldOp::create(b, loc, yields);
+        });
+    unsigned n1 = first->getNumResults();
+    rewriter.replaceOp(first, fused->getResults().take_front(n1));
+    rewriter.replaceOp(second, fused->getResults().drop_front(n1));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::norm::populateNormFuseElementwisePatterns(
     RewritePatternSet &patterns) {
   linalg::populateElementwiseOpsFusionPatterns(patterns, fuseSameShapeOnly);
+  patterns.add<FuseSiblingGenerics>(patterns.getContext());
 }

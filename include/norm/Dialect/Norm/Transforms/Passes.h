@@ -58,7 +58,10 @@ void populateNormDecomposePatterns(RewritePatternSet &patterns,
 /// Adds the elementwise-fusion patterns `norm-vectorize` uses: a producer
 /// is fused into a consumer only when it has the consumer's loop count and
 /// the consumer reads it through a permutation (never a broadcast, so per-row
-/// values are not recomputed per element).
+/// values are not recomputed per element); and two all-parallel sibling
+/// generics over the same iteration space become one (one loop reads their
+/// shared inputs once, e.g. dx and the dgamma accumulation of a gradient
+/// row).
 void populateNormFuseElementwisePatterns(RewritePatternSet &patterns);
 
 /// Adds patterns that lower `linalg.pack` / `linalg.unpack` on tensors to
