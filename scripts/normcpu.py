@@ -6,7 +6,7 @@ A small runtime for tests, the benchmark and the README example:
   destination-passing convention the CPU pipeline is built for: every operand
   is a memref argument; inputs are read through `bufferization.to_tensor
   restrict`, outputs written in place with `materialize_in_destination`.
-* `compile_module` runs norm-opt, mlir-translate, llc and the C compiler to a
+* `compile_module` runs norm-opt, mlir-translate, opt, llc and the C compiler to a
   shared library; `Library.call` passes numpy arrays as memref descriptors to
   the `_mlir_ciface_` wrappers.
 * `reference` is an independent float64 numpy implementation of the ops'
@@ -242,8 +242,12 @@ def compile_module(norm_opt, mlir_text, workdir, name="kernels", options="",
     pipeline = f"--pass-pipeline=builtin.module({before + ',' if before else ''}{lower})"
     run([norm_opt, pipeline, src, "-o", lowered])
     run([os.path.join(LLVM_BIN, "mlir-translate"), "--mlir-to-llvmir", lowered, "-o", ll])
+    # LLVM's optimizer, then code generation: `opt -O3` hoists and strength-
+    # reduces what llc alone leaves in the loops (docs/CPU.md).
+    bc = os.path.join(workdir, name + ".opt.bc")
+    run([os.path.join(LLVM_BIN, "opt"), "-O3", ll, "-o", bc])
     run([os.path.join(LLVM_BIN, "llc"), "-O3", "-filetype=obj", "--relocation-model=pic",
-         ll, "-o", obj])
+         bc, "-o", obj])
     run([cc, "-shared", obj, "-o", so, f"-L{LLVM_LIB}", f"-Wl,-rpath,{LLVM_LIB}", "-lomp", "-lm",
          # memrefCopy (memref.copy between non-contiguous buffers)
          "-lmlir_c_runner_utils",

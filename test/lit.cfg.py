@@ -57,19 +57,20 @@ else:
                     "utils libraries")
 
 # Tests that compile with norm-lower-to-cpu to a shared library and call it
-# from numpy (scripts/normcpu.py): llc, mlir-translate, a C compiler, the
-# OpenMP runtime and compiler-rt builtins.
+# from numpy (scripts/normcpu.py): mlir-translate, opt, llc, a C compiler,
+# the OpenMP runtime and compiler-rt builtins.
 llvm_lib_dir = mlir_lib_dir
 if numpy_python and all(
         os.path.exists(p) for p in [
             os.path.join(config.llvm_tools_dir, "llc"),
+            os.path.join(config.llvm_tools_dir, "opt"),
             os.path.join(config.llvm_tools_dir, "mlir-translate"),
             os.path.join(llvm_lib_dir, "libomp.so"),
             os.path.join(llvm_lib_dir, "clang", "22", "lib", "linux",
                          "libclang_rt.builtins-x86_64.a")]) and shutil.which("cc"):
     config.available_features.add("cpu-pipeline")
 else:
-    missing_feature("cpu-pipeline", "numpy, llc, mlir-translate, cc, libomp "
+    missing_feature("cpu-pipeline", "numpy, opt, llc, mlir-translate, cc, libomp "
                     "(libomp-22-dev) and compiler-rt (libclang-rt-22-dev)")
 
 # Distributed execution (test/Integration/MPI): MPICH's launcher and library

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every op kind that tosa-to-linalg and torch-mlir output contains, through
-norm-lower-to-cpu, mlir-translate, llc and the documented link line, run and
+norm-lower-to-cpu, mlir-translate, opt, llc and the documented link line, run and
 compared with numpy (issue 17): math.fpowi on vectors, math.erf / tanh /
 atan / log1p / expm1 (libm), ub.poison, bufferization.clone (a returned
 tensor whose init is an argument, with and without a norm op), linalg.pack /
