@@ -3,7 +3,9 @@
 //  - copy: an OpenMP-parallel memcpy of the same bytes (the bandwidth limit);
 //  - hand_*: the plain C++ loops a user would write (row-parallel OpenMP,
 //    `omp simd` reductions, f32 accumulation, one pass per statistic),
-//    built with clang -O3 -march=native -fopenmp;
+//    built with clang -O3 -march=native -fopenmp; hand_rms_res_fwd_* is
+//    the pre-norm residual block's RMSNorm (h = x + residual, stored as
+//    residual_out, then y = rms_norm(h));
 //  - dnnl_*: oneDNN's layer normalization forward/backward (Debian
 //    libdnnl 2.6 has no RMS norm).
 #include <cmath>
@@ -49,6 +51,30 @@ void rmsFwd(const T *x, const T *g, T *y, float *rstd, int64_t m, int64_t n,
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i)
       store(yr, i, load(xr, i) * rs * load(g, i));
+  }
+}
+
+// h = x + residual rounded to T (the residual stream the next block adds
+// to), stored to residual_out and read back, then RMSNorm of h.
+template <typename T>
+void rmsResFwd(const T *x, const T *res, const T *g, T *y, T *resOut,
+               float *rstd, int64_t m, int64_t n, float eps) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < m; ++r) {
+    const T *xr = x + r * n, *rr = res + r * n;
+    T *yr = y + r * n, *hr = resOut + r * n;
+    float s = 0.f;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) {
+      store(hr, i, load(xr, i) + load(rr, i));
+      float h = load(hr, i);
+      s += h * h;
+    }
+    float rs = 1.f / std::sqrt(s / n + eps);
+    rstd[r] = rs;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i)
+      store(yr, i, load(hr, i) * rs * load(g, i));
   }
 }
 
@@ -162,6 +188,16 @@ void hand_rms_fwd_f32(const float *x, const float *g, float *y, float *rstd,
 void hand_rms_fwd_bf16(const uint16_t *x, const uint16_t *g, uint16_t *y,
                        float *rstd, int64_t m, int64_t n, float eps) {
   rmsFwd(x, g, y, rstd, m, n, eps);
+}
+void hand_rms_res_fwd_f32(const float *x, const float *res, const float *g,
+                          float *y, float *resOut, float *rstd, int64_t m,
+                          int64_t n, float eps) {
+  rmsResFwd(x, res, g, y, resOut, rstd, m, n, eps);
+}
+void hand_rms_res_fwd_bf16(const uint16_t *x, const uint16_t *res,
+                           const uint16_t *g, uint16_t *y, uint16_t *resOut,
+                           float *rstd, int64_t m, int64_t n, float eps) {
+  rmsResFwd(x, res, g, y, resOut, rstd, m, n, eps);
 }
 void hand_layer_fwd_f32(const float *x, const float *g, const float *b,
                         float *y, float *mean, float *rstd, int64_t m,
