@@ -134,6 +134,11 @@ LogicalResult mlir::norm::buildNormLowerToCPUPipeline(
   pm.addPass(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(memref::createFoldMemRefAliasOpsPass());
+  // Streaming stores of outputs, where asked (off by default: docs/CPU.md).
+  // After fold-memref-alias-ops, which rebuilds vector.store without its
+  // nontemporal flag (MLIR 22.1).
+  if (options.nontemporalStores)
+    pm.addNestedPass<func::FuncOp>(createNormNontemporalStoresPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   // The index arithmetic of every access (subview offsets folded into the

@@ -6,7 +6,7 @@ result subsets, residual, gamma_offset, the Llama rounding order, normalized
 shapes of 1 and 2 dims, N = 1, N a multiple of the vector width and not,
 rows of zeros, f16 inputs whose squares overflow f16, gradients with more
 rows than grad-chunks; the pipeline options of OPTION_SETS (grad-chunks,
-tile-rows, native-bf16) on subsets of the cases; and the split chain
+tile-rows, native-bf16, nontemporal-stores) on subsets of the cases; and the split chain
 pre_all_gather on column shards → concatenated stats → post_all_gather,
 which must equal the unsplit op (also for data with mean 100, std 1).
 
@@ -88,6 +88,9 @@ OPTION_SETS = [
     # library call per element elsewhere: correct either way).
     ("native-bf16=true target-cpu=native", FWD + list(nc.GRAD_OPS), ["all", "dx", "plain"],
      ["5x37", "3x300", "200x33"], ["bf16"]),
+    # Streaming stores of the f32 outputs (64-byte vectors).
+    ("nontemporal-stores=true target-cpu=native", FWD + list(nc.GRAD_OPS), ["all", "dx", "plain"],
+     ["5x37", "3x300", "200x33"], ["f32"]),
 ]
 
 

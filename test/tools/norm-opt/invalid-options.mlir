@@ -137,3 +137,7 @@ func.func @f(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %y = norm.rms_norm ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
+
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-cpu{nontemporal-stores=maybe})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=CPUNT
+// CPUNT: {{error|Error}}
+// CPUNT: exit=1

@@ -64,6 +64,11 @@ void populateNormDecomposePatterns(RewritePatternSet &patterns,
 /// row).
 void populateNormFuseElementwisePatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns of `norm-nontemporal-stores`: vector stores of at least
+/// `minBytes` bytes into (views of) function arguments become nontemporal.
+void populateNormNontemporalStoresPatterns(RewritePatternSet &patterns,
+                                           int64_t minBytes);
+
 /// Adds patterns that lower `linalg.pack` / `linalg.unpack` on tensors to
 /// tensor.pad + tensor.expand_shape + linalg.transpose (and back), which
 /// one-shot bufferization handles (`linalg::lowerPack` / `lowerUnPack`).

@@ -188,6 +188,38 @@ def NormVectorizePass : Pass<"norm-vectorize"> {
   ];
 }
 
+def NormNontemporalStoresPass
+    : Pass<"norm-nontemporal-stores", "::mlir::func::FuncOp"> {
+  let summary = "Make wide vector stores into argument buffers nontemporal";
+  let description = [{
+    Marks every 1-D vector store into a buffer that is (a view of) an
+    argument of the function nontemporal when one store writes at least
+    `min-bytes` bytes (a cache line by default): LLVM then emits streaming
+    stores (`vmovntps`), which write outputs much larger than the caches
+    without reading their lines first. In-bounds, unmasked, minor-identity
+    `vector.transfer_write`s become `vector.store {nontemporal = true}`;
+    temporaries (allocations, the stack) are left alone. Run it on memrefs,
+    after bufferization.
+
+    ```mlir
+    // norm-opt --norm-nontemporal-stores
+    vector.transfer_write %v, %y[%i, %j] {in_bounds = [true]}
+        : vector<16xf32>, memref<?x?xf32>          // %y: a function argument
+    // becomes
+    vector.store %v, %y[%i, %j] {nontemporal = true} : memref<?x?xf32>, vector<16xf32>
+    ```
+
+    Measured (docs/CPU.md): a gain for f32 outputs (16 × f32 = one 64-byte
+    line per store), a loss for bf16 ones (32-byte stores), so the CPU
+    pipeline's `nontemporal-stores` option is off by default.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+  let options = [
+    Option<"minBytes", "min-bytes", "int64_t", "64",
+           "Smallest store (bytes) made nontemporal">
+  ];
+}
+
 def NormSetLLVMTargetPass : Pass<"norm-set-llvm-target"> {
   let summary = "Set target CPU and features on every llvm.func";
   let description = [{
