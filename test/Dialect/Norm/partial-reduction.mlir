@@ -103,3 +103,24 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// A tiled leading dim that is not a partial dim would make its tiles add
+// into one partial slot concurrently: rejected.
+func.func @race(%dy: tensor<2x8x64xf32>, %x: tensor<2x8x64xf32>, %r: tensor<2x8xf32>, %dg: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @below {{cannot tile leading dim 0 without making it a partial-reduction dim}}
+  // expected-error @below {{faild to tile operation}}
+  // expected-error @below {{failed to generate tiling loops}}
+  %a = norm.rms_norm_grad ins(%dy : tensor<2x8x64xf32>, %x : tensor<2x8x64xf32>, %r : tensor<2x8xf32>) outs dgamma(%dg : tensor<64xf32>) -> tensor<64xf32>
+  return %a : tensor<64xf32>
+}
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %g = transform.structured.match ops{["norm.rms_norm_grad"]} in %root : (!transform.any_op) -> !transform.any_op
+    // expected-error @below {{could not tile reduction}}
+    %f, %s, %c, %l = transform.structured.tile_reduction_using_forall %g reduction_dims = [1] by num_threads = [2, 4, 0]
+      : (!transform.any_op) -> (!transform.any_op, !transform.any_op, !transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

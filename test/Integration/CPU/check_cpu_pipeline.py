@@ -73,6 +73,7 @@ def shapes(op):
     if op in nc.GRAD_OPS:
         # More rows than grad-chunks: chunks of 4 rows, the last ones empty.
         base.append(("200x33", (200,), (33,), "normal"))
+        base.append(("0x33", (0,), (33,), "normal"))  # no rows: dgamma = 0
     if op == "rms_norm":
         base.append(("4x40-f16-overflow", (4,), (40,), "big"))
     return base

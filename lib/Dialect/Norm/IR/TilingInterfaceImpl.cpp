@@ -316,6 +316,8 @@ struct NormPartialReductionModel final
                                           const SetVector<unsigned> &dims) {
     auto grad = cast<OpTy>(op);
     int64_t axis = cast<NormOpInterface>(op).getNormalizedAxis();
+    if (!grad.hasPureTensorSemantics())
+      return op->emitOpError("partial reduction needs tensors");
     if (!grad.getDgamma() && !grad.getDbeta())
       return op->emitOpError("partial reduction needs dgamma or dbeta: "
                              "without them the rows are parallel");
@@ -351,10 +353,12 @@ struct NormPartialReductionModel final
         inits.push_back(init.get());
         continue;
       }
+      // The normalized dims as the init spells them (static where it is),
+      // so that the merge reduces into it with matching shapes.
       SmallVector<OpFoldResult> shape;
       for (unsigned d : reductionDims)
         shape.push_back(sizes[d]);
-      shape.append(sizes.begin() + axis, sizes.end());
+      llvm::append_range(shape, tensor::getMixedSizes(b, loc, init.get()));
       // bufferization.alloc_tensor, not tensor.empty: CSE would merge the
       // identical empty+fill of dgamma's and dbeta's partials into one
       // value, and bufferization would then copy it for each loop result.
@@ -427,6 +431,13 @@ struct NormPartialReductionModel final
                                : memref::getMixedSize(b, loc, x, d);
       return isEqualConstantIntOrValue(sizes[d], whole);
     };
+    // A leading dim that is not a partial dim must be whole: its rows all
+    // add into the same partial slot (tiles of it would race on it).
+    for (int64_t d = 0; d < axis; ++d)
+      if (!reductionDims.contains(d) &&
+          (!isZeroInteger(offsets[d]) || !isWhole(d)))
+        return op->emitOpError("cannot tile leading dim ")
+               << d << " without making it a partial-reduction dim";
     for (int64_t d = axis, e = offsets.size(); d < e; ++d)
       if (!isZeroInteger(offsets[d]) || !isWhole(d))
         return op->emitOpError("cannot tile normalized dim ")

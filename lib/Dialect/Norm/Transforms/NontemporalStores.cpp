@@ -69,7 +69,10 @@ struct StreamTransferWrite final
                                 PatternRewriter &rewriter) const override {
     auto memrefType = dyn_cast<MemRefType>(op.getBase().getType());
     VectorType vectorType = op.getVectorType();
-    if (!memrefType || op.getMask() || vectorType.getRank() != 1 ||
+    // vector.store needs a unit innermost stride (a strided view would be
+    // written as if it were contiguous).
+    if (!memrefType || !memrefType.isLastDimUnitStride() || op.getMask() ||
+        vectorType.getRank() != 1 ||
         !op.getPermutationMap().isMinorIdentity() ||
         llvm::any_of(op.getInBoundsValues(), [](bool b) { return !b; }) ||
         !isWideEnough(vectorType, minBytes) || !isArgumentBuffer(op.getBase()))

@@ -131,6 +131,12 @@ struct NormTileRowsPass final
       // A gradient op with dgamma/dbeta sums over its rows: chunks of rows
       // in parallel, each with its own partial dgamma/dbeta, and one pass
       // over x and dy per chunk.
+      // (Statically empty rows have nothing to split: left whole.)
+      auto xType = cast<ShapedType>(op.getInput().getType());
+      bool emptyRows = llvm::any_of(
+          xType.getShape().take_front(axis), [](int64_t s) { return s == 0; });
+      if (emptyRows)
+        continue;
       if (axis > 0 && types.front() == utils::IteratorType::reduction &&
           isa<PartialReductionOpInterface>(op.getOperation())) {
         if (failed(tileGradient(rewriter, op)))

@@ -44,6 +44,10 @@ constexpr int64_t kCascade = 16;
 /// reduces (the merge of partial reductions) and fills on tensors. Other linalg ops (matmul, ...) are left to the loop
 /// lowering.
 bool isCandidate(linalg::LinalgOp op) {
+  // A statically empty loop (0 rows) has nothing to vectorize; upstream's
+  // tiling crashes on it (MLIR 22.1): the loop lowering handles it.
+  if (llvm::is_contained(op.getStaticLoopRanges(), 0))
+    return false;
   return op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
          (isa<linalg::FillOp, linalg::ReduceOp>(op) ||
           (isa<linalg::GenericOp>(op) && op.hasOnlyProjectedPermutations()));
@@ -361,7 +365,11 @@ struct FuseSiblingGenerics final : OpRewritePattern<linalg::GenericOp> {
 
   static bool isAllParallel(linalg::GenericOp op) {
     return op.hasPureTensorSemantics() &&
-           op.getNumLoops() == op.getNumParallelLoops() && op.getNumLoops() > 0;
+           op.getNumLoops() == op.getNumParallelLoops() &&
+           op.getNumLoops() > 0 &&
+           llvm::all_of(op.getBody()->getOperations(), [](Operation &inner) {
+             return isMemoryEffectFree(&inner);
+           });
   }
 
   static bool shareSpace(linalg::GenericOp a, linalg::GenericOp b) {
