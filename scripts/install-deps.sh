@@ -10,9 +10,9 @@ PACKAGES=(
   # LLVM / MLIR 22.1 (headers, libMLIR.so, mlir-tblgen, lit, FileCheck)
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # lit runs on python3; execution tests compare with a numpy reference;
-  # python/norm_torch's CPU-side tests (and its C++ ops' headers) use
+  # python/norm_torch's CPU-side tests and its C++ ops' headers (libtorch-dev) use
   # Debian's PyTorch
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch libtorch-dev
   # Code from norm-lower-to-cpu links the OpenMP runtime and compiler-rt
   # builtins (bf16 conversions of odd-sized vectors)
   libomp-22-dev libclang-rt-22-dev

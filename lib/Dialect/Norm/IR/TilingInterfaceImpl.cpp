@@ -343,7 +343,6 @@ struct NormPartialReductionModel final
     if (failed(checkReductionDims(op, reductionDims)))
       return failure();
     auto iface = cast<NormOpInterface>(op);
-    int64_t axis = iface.getNormalizedAxis();
     Type acc = iface.getAccumulationType();
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(acc));
     SmallVector<Value> inits;
