@@ -430,8 +430,8 @@ def write_outputs(rows, out, rounds):
              f"Ours: norm-opt --norm-lower-to-cpu=\"{OURS_OPTIONS}\" | mlir-translate | "
              "opt -O3 | llc -O3 (scripts/normcpu.py); hand C++: clang++-22 -O3 -march=native "
              "-fopenmp; oneDNN: Debian libdnnl 2.6.", "",
-             f"| op | dir | dtype | M×N | thr | copy | ours | % copy | oneDNN | PyTorch | hand C++ "
-             f"| fastest |",
+             "| op | dir | dtype | M×N | thr | copy | ours | % copy | oneDNN | PyTorch | hand C++ "
+             "| fastest |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[5], k[3], k[4])):
