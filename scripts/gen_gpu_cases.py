@@ -180,6 +180,104 @@ def test_cases():
     return cases
 
 
+# The distributed split (issue 19.3): a shard of SPLIT_P shards of the
+# normalized dim. The pre op's stats of every shard, concatenated (what the
+# all-gather gives), feed the post op of each shard.
+SPLIT_P = 4
+
+
+class SplitCase:
+    """norm.{rms,layer}_norm_{pre,post}_all_gather on one shard [M, n]."""
+
+    def __init__(self, name, kind, phase, dtype, n, static_n=True,
+                 residual=False):
+        self.__dict__.update(locals())
+        del self.__dict__["self"]
+
+    def emit(self):
+        dt = MLIR_TYPE[self.dtype]
+        layer = self.kind == "layer"
+        k = 3 if layer else 2
+        n = self.n if self.static_n else "?"
+        args, kinds = [], []
+
+        def add(name, shape, sym, etype, role):
+            args.append((name, tensor(shape, etype)))
+            kinds.append({"name": name, "role": role, "dtype": etype,
+                          "shape": [d if s == "?" else s
+                                    for s, d in zip(shape, sym)]})
+
+        layout = "count_sum_m2" if layer else "count_sumsq"
+        op = f"norm.{self.kind}_norm_{self.phase}_all_gather"
+        add("x", ["?", n], ["M", "N"], dt, "in")
+        if self.phase == "pre":
+            if self.residual:
+                add("residual", ["?", n], ["M", "N"], dt, "in")
+            add("stats", ["?", k], ["M", k], "f32", "out")
+            if self.residual:
+                add("residual_out", ["?", n], ["M", "N"], dt, "out")
+        else:
+            add("stats", ["?", k * SPLIT_P], ["M", k * SPLIT_P], "f32", "in")
+            add("gamma", [n], ["N"], dt, "in")
+            if layer:
+                add("beta", [n], ["N"], dt, "in")
+            add("y", ["?", n], ["M", "N"], dt, "out")
+            if layer:
+                add("mean", ["?"], ["M"], "f32", "out")
+            add("rstd", ["?"], ["M"], "f32", "out")
+        ty = dict(args)
+        outs = [(a, t) for (a, t), kd in zip(args, kinds) if kd["role"] == "out"]
+        res = ", ".join(t for _, t in outs)
+        sig = ", ".join(f"%{a}: {t}" for a, t in args)
+        body = f"{op} ins(%x : {ty['x']})"
+        if self.phase == "pre":
+            if self.residual:
+                body += f" residual(%residual : {ty['residual']})"
+            body += f" outs(%stats : {ty['stats']})"
+            if self.residual:
+                body += f" residual_out(%residual_out : {ty['residual_out']})"
+            attr = f"{{stats_layout = #norm.stats<{layout}>}}"
+        else:
+            body += f" stats(%stats : {ty['stats']}) gamma(%gamma : {ty['gamma']})"
+            if layer:
+                body += f" beta(%beta : {ty['beta']})"
+            body += f" outs(%y : {ty['y']})"
+            if layer:
+                body += f" mean(%mean : {ty['mean']})"
+            body += f" rstd(%rstd : {ty['rstd']})"
+            attr = (f"{{epsilon = 1.000000e-05 : f64, "
+                    f"stats_layout = #norm.stats<{layout}>}}")
+        rnames = ", ".join(f"%r{i}" for i in range(len(outs)))
+        text = "\n".join([
+            f"func.func @{self.name}({sig}) -> ({res}) {{",
+            f"  {rnames} = {body} {attr} -> {res}",
+            f"  return {rnames} : {res}", "}"])
+        entry = {"name": self.name, "op": f"{self.kind}_norm_{self.phase}"
+                 "_all_gather", "dtype": self.dtype, "n": self.n,
+                 "static_n": self.static_n, "args": kinds, "eps": 1e-5,
+                 "scalars": [], "offset": 0.0, "rounding": "once",
+                 "shards": SPLIT_P, "residual": self.residual}
+        return text, entry
+
+
+def split_cases():
+    """Per dtype, rms and layer: pre (static shard n = 1024 with a residual;
+    dynamic n without) and post, and the unsplit op on the full row (N =
+    SPLIT_P·n, gamma, beta for layer, statistics) to compare with."""
+    cases = []
+    for kind, dt in itertools.product(("rms", "layer"), ("f32", "f16", "bf16")):
+        for static in (True, False):
+            tag = f"split_{kind}_{dt}_{'static' if static else 'dyn'}"
+            n = 1024 if static else 750
+            cases.append(SplitCase(f"{tag}_pre", kind, "pre", dt, n, static,
+                                   residual=static))
+            cases.append(SplitCase(f"{tag}_post", kind, "post", dt, n, static))
+            cases.append(Case(f"{tag}_full", f"{kind}_norm", dt, SPLIT_P * n,
+                              static, beta=kind == "layer", stats=True,
+                              eps=1e-5))
+    return cases
+
+
 BENCH_N = (1024, 2048, 4096, 5120, 7168, 8192, 16384)
 
 
@@ -192,6 +290,16 @@ def bench_cases():
                           residual=True, residual_out=True))
         cases.append(Case(f"rms_bwd_{dt}_{n}", "rms_norm_grad", dt, n))
         cases.append(Case(f"ln_bwd_{dt}_{n}", "layer_norm_grad", dt, n,
+                          dbeta=True))
+    # Dynamic N (bench/gpu/run.py --dynamic), beside the static kernels.
+    for dt in ("bf16", "f16", "f32"):
+        cases.append(Case(f"rms_fwd_{dt}_dyn", "rms_norm", dt, 0, False))
+        cases.append(Case(f"ln_fwd_{dt}_dyn", "layer_norm", dt, 0, False,
+                          beta=True))
+        cases.append(Case(f"rms_res_{dt}_dyn", "rms_norm", dt, 0, False,
+                          residual=True, residual_out=True))
+        cases.append(Case(f"rms_bwd_{dt}_dyn", "rms_norm_grad", dt, 0, False))
+        cases.append(Case(f"ln_bwd_{dt}_dyn", "layer_norm_grad", dt, 0, False,
                           dbeta=True))
     return cases
 
@@ -250,7 +358,8 @@ def main():
         ns = os.environ.get("NORM_TORCH_NS")
         cases = torch_cases([int(v) for v in ns.split(",")] if ns else None)
     else:
-        cases = {"tests": test_cases, "bench": bench_cases}[kind]()
+        cases = {"tests": lambda: test_cases() + split_cases(),
+                 "bench": bench_cases}[kind]()
     texts, manifest = [], []
     for c in cases:
         t, e = c.emit()

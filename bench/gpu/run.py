@@ -46,13 +46,14 @@ def timed(fn, reps):
     return statistics.median(times)
 
 
-def bench_one(lib, op, dtype, m, n, reps, compiled, no_peers=False):
+def bench_one(lib, op, dtype, m, n, reps, compiled, no_peers=False,
+              dynamic=False):
     dt = DT[dtype]
     dev = "cuda"
     x = torch.randn(m, n, dtype=dt, device=dev)
     w = (1 + 0.1 * torch.randn(n, device=dev)).to(dt)
     b = (0.1 * torch.randn(n, device=dev)).to(dt)
-    name = f"{op}_{dtype}_{n}"
+    name = f"{op}_{dtype}_{'dyn' if dynamic else n}"
     res = {}
     eps = 1e-6 if op.startswith("rms") else 1e-5
     if op in ("rms_fwd", "ln_fwd", "rms_res"):
@@ -112,14 +113,15 @@ def bench_one(lib, op, dtype, m, n, reps, compiled, no_peers=False):
         else:
             fn = lambda xx, ww: F.rms_norm(xx, (n,), ww, eps)  # noqa: E731
             ins = (xg, wg)
-        ye = fn(*ins)
-        eager = lambda: torch.autograd.grad(ye, ins, dy,  # noqa: E731
-                                            retain_graph=True)
-        cfn = compiled.setdefault((op, dtype, n, m),
-                                  torch.compile(fn, dynamic=False))
-        yc = cfn(*ins)
-        comp = lambda: torch.autograd.grad(yc, ins, dy,  # noqa: E731
-                                           retain_graph=True)
+        if not no_peers:
+            ye = fn(*ins)
+            eager = lambda: torch.autograd.grad(ye, ins, dy,  # noqa: E731
+                                                retain_graph=True)
+            cfn = compiled.setdefault((op, dtype, n, m),
+                                      torch.compile(fn, dynamic=False))
+            yc = cfn(*ins)
+            comp = lambda: torch.autograd.grad(yc, ins, dy,  # noqa: E731
+                                               retain_graph=True)
     src = torch.empty(nbytes // 2, dtype=torch.uint8, device=dev)
     dst = torch.empty_like(src)
     res["copy"] = timed(lambda: dst.copy_(src), reps)
@@ -149,6 +151,8 @@ def main():
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--no-peers", action="store_true",
                    help="time only our library and the copy")
+    p.add_argument("--dynamic", action="store_true",
+                   help="time the dynamic-N kernels (OP_DTYPE_dyn)")
     p.add_argument("--label", default="ours",
                    help="name of our library's rows (to compare variants)")
     a = p.parse_args()
@@ -177,7 +181,8 @@ def main():
                 for n in map(int, a.ns.split(",")):
                     for m in map(int, a.ms.split(",")):
                         nbytes, res = bench_one(lib, op, dtype, m, n, a.reps,
-                                                compiled, a.no_peers)
+                                                compiled, a.no_peers,
+                                                a.dynamic)
                         res.setdefault("compile", float("nan"))
                         gbps = {k: nbytes / (v * 1e6) for k, v in res.items()}
                         for k, v in res.items():

@@ -104,6 +104,9 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
     return error("norm-lower-to-nvvm: generic-threads must be 1 to 1024, "
                  "got " +
                  Twine(static_cast<int64_t>(options.genericThreads)));
+  if (options.gradElements < 1 || options.gradElements > 64)
+    return error("norm-lower-to-nvvm: grad-elements must be 1 to 64, got " +
+                 Twine(static_cast<int64_t>(options.gradElements)));
 
   // Norm ops that nothing below lowers fail here, located: split ops on
   // memrefs (convert-norm-to-gpu takes the others), norm ops in device code.
@@ -134,6 +137,8 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   gpuOptions.vectorBytes = options.vectorBytes;
   gpuOptions.persistentBlocks = options.persistentBlocks;
   gpuOptions.loopThreads = options.loopThreads;
+  gpuOptions.gradElements = options.gradElements;
+  gpuOptions.gradPrefetch = options.gradPrefetch;
   pm.addPass(createConvertNormToGPUPass(gpuOptions));
 
   // Whatever else is linalg (decomposed split ops, user code): upstream's

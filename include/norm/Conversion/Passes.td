@@ -63,7 +63,12 @@ def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
     Option<"persistentBlocks", "persistent-blocks", "int64_t", "264",
            "Blocks of the persistent gradient grid (2 per SM of an H100/H200)">,
     Option<"loopThreads", "loop-threads", "int64_t", "256",
-           "Threads per row of the kernels for a dynamic N">
+           "Threads per row of the kernels for a dynamic N">,
+    Option<"gradElements", "grad-elements", "int64_t", "8",
+           "Elements per thread of the gradient kernels (static N; 1 to 64)">,
+    Option<"gradPrefetch", "grad-prefetch", "bool", "true",
+           "Gradient kernels load the next row before the current row's "
+           "reductions">
   ];
 }
 

@@ -142,6 +142,16 @@ struct NormLowerToNVVMOptions
       *this, "loop-threads",
       llvm::cl::desc("Threads per row of the kernels for a dynamic N"),
       llvm::cl::init(256)};
+  PassOptions::Option<int64_t> gradElements{
+      *this, "grad-elements",
+      llvm::cl::desc("Elements per thread of the gradient kernels (static "
+                     "N; 1 to 64)"),
+      llvm::cl::init(8)};
+  PassOptions::Option<bool> gradPrefetch{
+      *this, "grad-prefetch",
+      llvm::cl::desc("Gradient kernels load the next row before the current "
+                     "row's reductions"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> genericThreads{
       *this, "generic-threads",
       llvm::cl::desc("Threads per block of the generic linalg path (split "

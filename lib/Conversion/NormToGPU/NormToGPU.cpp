@@ -52,12 +52,16 @@ namespace {
 
 /// How the rows of one op map onto a kernel.
 struct RowMapping {
-  int64_t vec = 1;           // V: elements per access
+  int64_t vec = 1;           // V: elements per lane vector (partition)
+  int64_t accessVec = 0;     // elements per memory access: 0 (V) or 1,
+                             // for pointers too little aligned for V
+                             // (dynamic N only)
   int64_t threadsPerRow = 1; // Tr
   int64_t rowsPerBlock = 1;  // R
   int64_t vecsPerThread = 0; // K (static N); 0 for a dynamic N
   int64_t numVecs = 0;       // N / V (static N)
   bool keepRow = true;       // row values stay in registers between passes
+  bool prefetch = false;     // gradients: the next row is loaded ahead
 
   bool isStatic() const { return vecsPerThread > 0; }
   int64_t blockSize() const { return threadsPerRow * rowsPerBlock; }
@@ -281,9 +285,15 @@ public:
     return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v);
   }
 
-  /// The alignment of a V-vector of `element` at a multiple of V.
+  /// Elements per memory access: V, or a divisor of it.
+  int64_t accessElements() const {
+    return map.accessVec ? map.accessVec : map.vec;
+  }
+
+  /// The alignment of an access of `element` (accessElements() of them at
+  /// a multiple of that count).
   llvm::MaybeAlign alignment(Type element) {
-    int64_t bytes = map.vec * element.getIntOrFloatBitWidth() / 8;
+    int64_t bytes = accessElements() * element.getIntOrFloatBitWidth() / 8;
     int64_t align = 1;
     while (align * 2 <= bytes && align * 2 <= 16 && bytes % (align * 2) == 0)
       align *= 2;
@@ -296,15 +306,34 @@ public:
   /// Loads V elements at `indices` (the last one a column) widened to acc;
   /// zeros where `pred` is false.
   Value load(Value mem, SmallVector<Value> indices, Value pred) {
+    return widen(loadRaw(mem, indices, pred));
+  }
+
+  /// Loads V elements of `mem`'s element type at `indices`; zeros where
+  /// `pred` is false. (Kept narrow where a value is carried across loop
+  /// iterations: half the registers of the widened vector for 16-bit types.)
+  Value loadRaw(Value mem, SmallVector<Value> indices, Value pred) {
     Type element = cast<MemRefType>(mem.getType()).getElementType();
     auto type = VectorType::get({map.vec}, element);
+    int64_t access = accessElements();
     auto emit = [&](OpBuilder &nb, Location nl) -> Value {
-      Value v = vector::LoadOp::create(nb, nl, type, mem, indices,
-                                       /*nontemporal=*/false,
-                                       alignment(element));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointAfterValue(v);
-      return widen(v);
+      if (access == map.vec)
+        return vector::LoadOp::create(nb, nl, type, mem, indices,
+                                      /*nontemporal=*/false,
+                                      alignment(element));
+      // One-element accesses filling the same V lanes: the lanes, and so
+      // every sum, are those of the V-wide kernel (batch invariance).
+      Value v = arith::ConstantOp::create(
+          nb, nl, type,
+          DenseElementsAttr::get(type, nb.getFloatAttr(element, 0.0)));
+      for (int64_t j = 0; j < map.vec; ++j) {
+        SmallVector<Value> at(indices);
+        at.back() = arith::AddIOp::create(
+            nb, nl, at.back(), arith::ConstantIndexOp::create(nb, nl, j));
+        Value e = memref::LoadOp::create(nb, nl, mem, at);
+        v = vector::InsertOp::create(nb, nl, e, v, ArrayRef<int64_t>{j});
+      }
+      return v;
     };
     if (!pred)
       return emit(b, loc);
@@ -314,9 +343,10 @@ public:
           scf::YieldOp::create(nb, nl, emit(nb, nl));
         },
         [&](OpBuilder &nb, Location nl) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          scf::YieldOp::create(nb, nl, zeros());
+          Value zero = arith::ConstantOp::create(
+              nb, nl, type,
+              DenseElementsAttr::get(type, nb.getFloatAttr(element, 0.0)));
+          scf::YieldOp::create(nb, nl, zero);
         });
     return ifOp.getResult(0);
   }
@@ -324,10 +354,20 @@ public:
   /// Stores an acc vector rounded to `mem`'s element type where `pred`.
   void store(Value v, Value mem, SmallVector<Value> indices, Value pred) {
     Type element = cast<MemRefType>(mem.getType()).getElementType();
+    int64_t access = accessElements();
     auto emit = [&]() {
       Value n = narrow(v, element);
-      vector::StoreOp::create(b, loc, n, mem, indices, /*nontemporal=*/false,
-                              alignment(element));
+      if (access == map.vec) {
+        vector::StoreOp::create(b, loc, n, mem, indices,
+                                /*nontemporal=*/false, alignment(element));
+        return;
+      }
+      for (int64_t j = 0; j < map.vec; ++j) {
+        SmallVector<Value> at(indices);
+        at.back() = addi(at.back(), idx(j));
+        Value e = vector::ExtractOp::create(b, loc, n, ArrayRef<int64_t>{j});
+        memref::StoreOp::create(b, loc, e, mem, at);
+      }
     };
     if (!pred) {
       emit();
@@ -721,6 +761,33 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
     if (wantDb)
       inits.append(numChunks, k.zeros());
   }
+  unsigned numAcc = inits.size();
+
+  // A row index clamped into [0, M): loads of a row past the end (the last
+  // group's empty slots, the prefetch after a block's last row) read row 0,
+  // and what they read is discarded.
+  auto clampRow = [&](Value row) -> Value {
+    return arith::SelectOp::create(b, loc, k.ult(row, k.numRows), row,
+                                   k.idx(0));
+  };
+  // Prefetch (static N): the next row's x, dy (in their own type), rstd and
+  // mean are loaded at the top of an iteration and carried into the next
+  // one, so that their loads are in flight during this row's reductions,
+  // barriers and stores (software pipelining of the row loop).
+  bool prefetch = isStatic && map.prefetch;
+  auto loadRowData = [&](Value safeRow) {
+    SmallVector<Value> data;
+    for (Value mem : {o.x, o.dy})
+      for (int64_t i = 0; i < numChunks; ++i)
+        data.push_back(
+            k.loadRaw(mem, {safeRow, k.column(vecIndex[i])}, colPred[i]));
+    data.push_back(k.loadScalar(o.rstd, safeRow));
+    if (o.mean)
+      data.push_back(k.loadScalar(o.mean, safeRow));
+    return data;
+  };
+  if (prefetch)
+    llvm::append_range(inits, loadRowData(clampRow(k.addi(start, k.slot))));
 
   k.reuseScratch = true;
   auto rowLoop = scf::ForOp::create(
@@ -731,12 +798,18 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
         Value row = k.addi(base, k.slot);
         Value rowOk =
             map.rowsPerBlock > 1 ? k.ult(row, k.numRows) : Value();
-        Value safeRow =
-            rowOk ? arith::SelectOp::create(b, loc, rowOk, row, k.idx(0))
-                        .getResult()
-                  : row;
-        Value rstd = k.loadScalar(o.rstd, safeRow);
-        Value mean = o.mean ? k.loadScalar(o.mean, safeRow) : Value();
+        Value safeRow = rowOk ? clampRow(row) : row;
+        SmallVector<Value> next;
+        ValueRange current;
+        if (prefetch) {
+          next = loadRowData(clampRow(k.addi(row, step)));
+          current = carried.drop_front(numAcc);
+        }
+        Value rstd = prefetch ? current[2 * numChunks]
+                              : k.loadScalar(o.rstd, safeRow);
+        Value mean = !o.mean ? Value()
+                     : prefetch ? current[2 * numChunks + 1]
+                                : k.loadScalar(o.mean, safeRow);
         auto xhatOf = [&](Value x) {
           return k.mul(mean ? k.sub(x, k.splat(mean)) : x, k.splat(rstd));
         };
@@ -744,6 +817,18 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
         if (isStatic) {
           SmallVector<Value> xs, dys;
           auto pred = [&](int64_t i) { return k.andi(rowOk, colPred[i]); };
+          // First pass: the prefetched row, or loads (zeros in empty slots).
+          auto firstX = [&](int64_t i) {
+            return prefetch ? k.widen(current[i])
+                            : k.load(o.x, {safeRow, k.column(vecIndex[i])},
+                                     pred(i));
+          };
+          auto firstDy = [&](int64_t i) {
+            return prefetch ? k.widen(current[numChunks + i])
+                            : k.load(o.dy, {safeRow, k.column(vecIndex[i])},
+                                     pred(i));
+          };
+          // Second pass: the row kept in registers, or read again (L1/L2).
           auto getX = [&](int64_t i) {
             if (map.keepRow && i < (int64_t)xs.size())
               return xs[i];
@@ -754,10 +839,10 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
               return dys[i];
             return k.load(o.dy, {safeRow, k.column(vecIndex[i])}, pred(i));
           };
-          SmallVector<Value> newCarried(carried);
+          SmallVector<Value> newCarried(carried.take_front(numAcc));
           Value c1 = k.zeros(), c2 = k.zeros();
           for (int64_t i = 0; i < numChunks; ++i) {
-            Value x = getX(i), dy = getDy(i);
+            Value x = firstX(i), dy = firstDy(i);
             if (map.keepRow) {
               xs.push_back(x);
               dys.push_back(dy);
@@ -776,6 +861,13 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
             if (wantDb)
               newCarried[at + i] = k.add(carried[at + i], dy);
           }
+          // An empty slot of the last group adds nothing (with prefetch it
+          // holds row 0's values, not zeros).
+          if (rowOk && prefetch)
+            for (unsigned a = 0; a < numAcc; ++a)
+              newCarried[a] = arith::SelectOp::create(b, loc, rowOk,
+                                                      newCarried[a],
+                                                      carried[a]);
           if (wantDx) {
             SmallVector<Value> sums =
                 o.isLayer ? k.rowSums({k.hsum(c1), k.hsum(c2)})
@@ -797,6 +889,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
                       {safeRow, k.column(vecIndex[i])}, pred(i));
             }
           }
+          llvm::append_range(newCarried, next);
           scf::YieldOp::create(b, nl, newCarried);
           return;
         }
@@ -868,7 +961,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
 
   // Static N: combine the R row slots of the block (in slot order, through
   // shared memory), then the last slot writes the block's partial row.
-  SmallVector<Value> finals(rowLoop.getResults());
+  SmallVector<Value> finals(rowLoop.getResults().take_front(numAcc));
   int64_t slots = map.rowsPerBlock;
   auto partialOut = [&](unsigned which) {
     return which == 0 && wantDg ? o.dgammaPartial : o.dbetaPartial;
@@ -908,16 +1001,19 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
   }
 }
 
-/// Second stage of dgamma/dbeta: out[c] = Σ_p partial[p, c] over the P
-/// partial rows, in a fixed order: 16 threads per column each sum the rows
-/// p ≡ ty (mod 16) in order, then thread ty = 0 adds the 16 sums in order.
-void emitColumnSums(OpBuilder &b, Location loc, Type acc, Value partial,
-                    Value out, Value numPartials, Value numCols) {
+/// Second stage of dgamma/dbeta, one kernel for both: out[c] = Σ_p
+/// partial[p, c] over the P partial rows of each (partial, out) pair, in a
+/// fixed order: 16 threads per column each sum the rows p ≡ ty (mod 16) in
+/// order, then thread ty = 0 adds the 16 sums in order.
+void emitColumnSums(OpBuilder &b, Location loc, Type acc,
+                    ArrayRef<std::pair<Value, Value>> sums, Value numPartials,
+                    Value numCols) {
   constexpr int64_t kCols = 32, kRowsPar = 16;
+  int64_t numSums = sums.size();
   Value grid = arith::CeilDivUIOp::create(
       b, loc, numCols, arith::ConstantIndexOp::create(b, loc, kCols));
   auto shared = MemRefType::get(
-      {kRowsPar, kCols}, acc, MemRefLayoutAttrInterface(),
+      {numSums, kRowsPar, kCols}, acc, MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(b.getContext(),
                                  gpu::AddressSpace::Workgroup));
   OpBuilder::InsertionGuard guard(b);
@@ -932,39 +1028,48 @@ void emitColumnSums(OpBuilder &b, Location loc, Type acc, Value partial,
   Value colOk =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, numCols);
   Value zero = arith::ConstantOp::create(b, loc, acc, b.getFloatAttr(acc, 0));
+  SmallVector<Value> zeros(numSums, zero);
   auto sumIf = scf::IfOp::create(
       b, loc, colOk,
       [&](OpBuilder &nb, Location nl) {
         auto loop = scf::ForOp::create(
-            nb, nl, ty, numPartials, idx(kRowsPar), ValueRange{zero},
+            nb, nl, ty, numPartials, idx(kRowsPar), zeros,
             [&](OpBuilder &lb, Location ll, Value p, ValueRange a) {
-              Value v = memref::LoadOp::create(lb, ll, partial,
-                                               ValueRange{p, col});
-              scf::YieldOp::create(
-                  lb, ll, ValueRange{arith::AddFOp::create(lb, ll, a[0], v)});
+              SmallVector<Value> next;
+              for (int64_t s = 0; s < numSums; ++s) {
+                Value v = memref::LoadOp::create(lb, ll, sums[s].first,
+                                                 ValueRange{p, col});
+                next.push_back(arith::AddFOp::create(lb, ll, a[s], v));
+              }
+              scf::YieldOp::create(lb, ll, next);
             });
         scf::YieldOp::create(nb, nl, loop.getResults());
       },
       [&](OpBuilder &nb, Location nl) {
-        scf::YieldOp::create(nb, nl, ValueRange{zero});
+        scf::YieldOp::create(nb, nl, zeros);
       });
-  memref::StoreOp::create(b, loc, sumIf.getResult(0), smem,
-                          ValueRange{ty, tx});
+  for (int64_t s = 0; s < numSums; ++s)
+    memref::StoreOp::create(b, loc, sumIf.getResult(s), smem,
+                            ValueRange{idx(s), ty, tx});
   gpu::BarrierOp::create(b, loc);
   Value first =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ty, idx(0));
   auto writeIf = scf::IfOp::create(
       b, loc, arith::AndIOp::create(b, loc, first, colOk), false);
   b.setInsertionPointToStart(writeIf.thenBlock());
-  Value total = memref::LoadOp::create(b, loc, smem, ValueRange{idx(0), tx});
-  for (int64_t r = 1; r < kRowsPar; ++r)
-    total = arith::AddFOp::create(
-        b, loc, total,
-        memref::LoadOp::create(b, loc, smem, ValueRange{idx(r), tx}));
-  Type outType = cast<MemRefType>(out.getType()).getElementType();
-  if (outType != acc)
-    total = arith::TruncFOp::create(b, loc, outType, total);
-  memref::StoreOp::create(b, loc, total, out, col);
+  for (int64_t s = 0; s < numSums; ++s) {
+    Value total =
+        memref::LoadOp::create(b, loc, smem, ValueRange{idx(s), idx(0), tx});
+    for (int64_t r = 1; r < kRowsPar; ++r)
+      total = arith::AddFOp::create(
+          b, loc, total,
+          memref::LoadOp::create(b, loc, smem, ValueRange{idx(s), idx(r), tx}));
+    Value out = sums[s].second;
+    Type outType = cast<MemRefType>(out.getType()).getElementType();
+    if (outType != acc)
+      total = arith::TruncFOp::create(b, loc, outType, total);
+    memref::StoreOp::create(b, loc, total, out, col);
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1025,6 +1130,73 @@ void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn,
   }
 }
 
+/// Dynamic N: the kernel for the widest lane vector that the run-time N
+/// allows. Width w (V, V/2, ..., 2 elements, V·s = vector-bytes; scalar
+/// last) is the largest that divides N: it fixes which lanes of which thread
+/// sum which elements, so a row's result depends on N alone (batch
+/// invariance). Each width has two kernels: w-wide accesses when every
+/// pointer in `mems` (rows and columns; null entries skipped) is aligned to
+/// min(w·s, 16) bytes (then every row starts aligned), else one-element
+/// accesses into the same lanes (a misaligned view gets the same bits,
+/// slower). One `scf.if` chain on the host picks the kernel.
+void dispatchDynamicWidth(OpBuilder &b, Location loc, const RowMapping &map,
+                          int64_t elementBytes, int64_t vectorBytes,
+                          Value numCols,
+                          ArrayRef<Value> mems,
+                          function_ref<void(const RowMapping &)> emit) {
+  auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto isZero = [&](Value v) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v, idx(0));
+  };
+  // Emits `then` under `cond` and `otherwise` in the else branch.
+  auto branch = [&](Value cond, function_ref<void()> then,
+                    function_ref<void()> otherwise) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    then();
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    otherwise();
+  };
+  std::function<void(int64_t)> level = [&](int64_t w) {
+    RowMapping m = map;
+    m.vec = w;
+    m.accessVec = 0;
+    if (w == 1) {
+      emit(m);
+      return;
+    }
+    Value divides = isZero(arith::RemUIOp::create(b, loc, numCols, idx(w)));
+    branch(
+        divides,
+        [&] {
+          Value aligned;
+          for (Value mem : mems) {
+            if (!mem)
+              continue;
+            int64_t bytes = std::max<int64_t>(
+                1, cast<MemRefType>(mem.getType()).getElementTypeBitWidth() /
+                       8);
+            int64_t align = std::min<int64_t>(16, w * bytes);
+            Value ptr =
+                memref::ExtractAlignedPointerAsIndexOp::create(b, loc, mem);
+            Value ok = isZero(arith::RemUIOp::create(b, loc, ptr, idx(align)));
+            aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok)
+                              : ok;
+          }
+          if (!aligned) {
+            emit(m);
+            return;
+          }
+          RowMapping narrow = m;
+          narrow.accessVec = 1;
+          branch(aligned, [&] { emit(m); }, [&] { emit(narrow); });
+        },
+        [&] { level(w / 2); });
+  };
+  level(std::max<int64_t>(1, vectorBytes / elementBytes));
+}
+
 /// out[c] = 0 for c < numCols: the column sums (dgamma, dbeta) of zero
 /// rows, which no row kernel writes.
 void emitZeroFill(OpBuilder &b, Location loc, Value out, Value numCols) {
@@ -1082,9 +1254,9 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
       o.mean = views.flat(op.getMean());
 
     std::optional<int64_t> n = staticCount(iface);
-    RowMapping map = chooseMapping(
-        n, elementBytes({o.x, o.residual, o.y, o.residualOut}),
-        /*targetElements=*/32, /*floatsPerElement=*/1, options);
+    int64_t bytes = elementBytes({o.x, o.residual, o.y, o.residualOut});
+    RowMapping map = chooseMapping(n, bytes, /*targetElements=*/32,
+                                   /*floatsPerElement=*/1, options);
     Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
     Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
 
@@ -1092,12 +1264,22 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
       Value grid = arith::CeilDivUIOp::create(
           rewriter, loc, numRows,
           arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
-      OpBuilder::InsertionGuard guard(rewriter);
-      auto launch = createLaunch(rewriter, loc, grid, map.blockSize(), 1,
-                                 {scratchType(rewriter, acc)});
-      RowKernel k(rewriter, loc, acc, map, numRows, numCols,
-                  launch.getWorkgroupAttributions()[0]);
-      emitForwardBody(k, o, xType);
+      auto emit = [&](const RowMapping &m) {
+        OpBuilder::InsertionGuard guard(rewriter);
+        auto launch = createLaunch(rewriter, loc, grid, m.blockSize(), 1,
+                                   {scratchType(rewriter, acc)});
+        RowKernel k(rewriter, loc, acc, m, numRows, numCols,
+                    launch.getWorkgroupAttributions()[0]);
+        emitForwardBody(k, o, xType);
+      };
+      if (map.isStatic())
+        emit(map);
+      else
+        dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
+                             numCols,
+                             {o.x, o.residual, o.y, o.residualOut, o.gamma,
+                              o.beta},
+                             emit);
     });
     rewriter.eraseOp(op);
     return success();
@@ -1139,11 +1321,16 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
     }
 
     std::optional<int64_t> n = staticCount(iface);
+    int64_t bytes = elementBytes({o.dy, o.x, o.dx});
+    // Registers per element of a thread's columns: x, dy, γ, the partial
+    // sums, and with prefetch the next row's x and dy in their own type.
     int64_t perElement = 2 + (dgamma ? 1 : 0) + (dbeta ? 1 : 0) +
                          (o.dx && o.gamma ? 1 : 0);
-    RowMapping map =
-        chooseMapping(n, elementBytes({o.dy, o.x, o.dx}),
-                      /*targetElements=*/8, perElement, options);
+    if (options.gradPrefetch)
+      perElement += ceilDiv(2 * bytes, 4);
+    RowMapping map = chooseMapping(n, bytes, options.gradElements, perElement,
+                                   options);
+    map.prefetch = options.gradPrefetch && map.isStatic();
     Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
     Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
 
@@ -1184,23 +1371,31 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
             {*n}, acc, MemRefLayoutAttrInterface(),
             gpu::AddressSpaceAttr::get(rewriter.getContext(),
                                        gpu::AddressSpace::Workgroup)));
-      {
+      auto emit = [&](const RowMapping &m) {
         OpBuilder::InsertionGuard guard(rewriter);
         auto launch =
-            createLaunch(rewriter, loc, grid, map.blockSize(), 1, workgroup);
-        RowKernel k(rewriter, loc, acc, map, numRows, numCols,
+            createLaunch(rewriter, loc, grid, m.blockSize(), 1, workgroup);
+        RowKernel k(rewriter, loc, acc, m, numRows, numCols,
                     launch.getWorkgroupAttributions()[0]);
         emitBackwardBody(k, o,
                          workgroup.size() > 1
                              ? Value(launch.getWorkgroupAttributions()[1])
                              : Value());
-      }
+      };
+      if (map.isStatic())
+        emit(map);
+      else
+        dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
+                             numCols, {o.dy, o.x, o.dx, o.gamma}, emit);
+      SmallVector<std::pair<Value, Value>> columnSums;
       for (auto [partial, out] :
-           {std::pair{o.dgammaPartial, dgamma}, {o.dbetaPartial, dbeta}}) {
-        if (!out)
-          continue;
-        emitColumnSums(rewriter, loc, acc, partial, out, grid, numCols);
-        gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange{}, partial);
+           {std::pair{o.dgammaPartial, dgamma}, {o.dbetaPartial, dbeta}})
+        if (out)
+          columnSums.push_back({partial, out});
+      if (!columnSums.empty()) {
+        emitColumnSums(rewriter, loc, acc, columnSums, grid, numCols);
+        for (auto [partial, out] : columnSums)
+          gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange{}, partial);
       }
     }, [&] {
       // No rows: dgamma and dbeta are sums over nothing.
@@ -1234,6 +1429,12 @@ struct ConvertNormToGPUPass final
              "loop-threads a multiple of 32 in [32, 1024]";
       return signalPassFailure();
     }
+    if (gradElements < 1 || gradElements > 64) {
+      mlir::emitError(getOperation()->getLoc())
+          << "convert-norm-to-gpu: grad-elements must be in [1, 64], got "
+          << static_cast<int64_t>(gradElements);
+      return signalPassFailure();
+    }
     // Kernels are named after their function, and PTX symbols are
     // [A-Za-z_$][A-Za-z0-9_$]*: anything else would reach the NVPTX
     // backend's fatal error (found by norm-fuzz).
@@ -1254,6 +1455,8 @@ struct ConvertNormToGPUPass final
     options.vectorBytes = vectorBytes;
     options.persistentBlocks = persistentBlocks;
     options.loopThreads = loopThreads;
+    options.gradElements = gradElements;
+    options.gradPrefetch = gradPrefetch;
     RewritePatternSet patterns(&getContext());
     populateNormToGPUConversionPatterns(patterns, options);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

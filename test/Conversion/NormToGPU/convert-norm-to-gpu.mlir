@@ -49,12 +49,42 @@ func.func @layer_short(%x: memref<?x8x200xf32>, %b: memref<200xf32>,
 
 // -----
 
-// Dynamic N: 256 threads loop over the row (scf.for with step 256).
+// Dynamic N: 256 threads loop over the row (scf.for with step 256). The
+// host picks the widest lane vector w (8, 4, 2 f16, then scalar) that
+// divides N; w fixes the lanes, so a row's bits depend on N only. Each w has
+// a kernel of w-wide accesses (both pointers aligned to w elements, at most
+// 16 B) and one of one-element accesses into the same w lanes.
 // CHECK-LABEL: func.func @rms_dynamic
+// CHECK:         %[[N:.+]] = memref.dim %{{.+}}, %c1
+// CHECK:         arith.remui %[[N]], %c8
+// CHECK:         scf.if
+// CHECK:         memref.extract_aligned_pointer_as_index %arg0
+// CHECK:         arith.remui %{{.+}}, %c16
+// CHECK:         memref.extract_aligned_pointer_as_index %arg1
+// CHECK:         arith.remui %{{.+}}, %c16
+// CHECK:         scf.if
 // CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
 // CHECK:           scf.for {{.*}} step %c256 iter_args
+// CHECK:           vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?xf16>, vector<8xf16>
 // CHECK:           gpu.barrier
 // CHECK:           scf.for {{.*}} step %c256
+// CHECK:         } else {
+// CHECK:         gpu.launch
+// CHECK:           memref.load %arg0
+// CHECK:           vector.insert {{.*}} [7] : f16 into vector<8xf16>
+// CHECK:           vector.extract {{.*}}[7] : f16 from vector<8xf16>
+// CHECK:           memref.store {{.*}}, %arg1
+// CHECK:         } else {
+// CHECK:         arith.remui %[[N]], %c4
+// CHECK:           vector.load %arg0{{.*}} {alignment = 8 : i64} : memref<?x?xf16>, vector<4xf16>
+// CHECK:         arith.remui %[[N]], %c2
+// CHECK:           vector.load %arg0{{.*}} {alignment = 4 : i64} : memref<?x?xf16>, vector<2xf16>
+// CHECK:         } else {
+// CHECK:         } else {
+// CHECK-NOT:       remui %[[N]]
+// CHECK:           vector.load %arg0{{.*}} {alignment = 2 : i64} : memref<?x?xf16>, vector<1xf16>
+// CHECK-NOT:       vector.insert {{.*}} [1]
+// CHECK:         return
 func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
   norm.rms_norm ins(%x : memref<?x?xf16>) outs(%y : memref<?x?xf16>)
   return
@@ -64,17 +94,22 @@ func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
 
 // Gradient with dgamma and dbeta: a persistent grid (at most 264 blocks of
 // 512 threads) writes one partial row per block into device memory, then
-// two fixed-order column-sum kernels (32 × 16 threads) reduce them.
+// one fixed-order column-sum kernel (32 × 16 threads) reduces both. The row
+// loop is software-pipelined: the next row's x and dy (bf16) and its mean
+// and rstd are loaded before this row's work and carried as iter_args.
 // CHECK-LABEL: func.func @layer_grad
 // CHECK:         %[[G:.+]] = arith.minui %{{.+}}, %c264
 // CHECK:         %[[PG:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
 // CHECK:         %[[PB:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[G]], {{.*}}) threads({{.*}}) in ({{.*}} = %c512,
 // CHECK:           gpu.grid_dim  x
-// CHECK:           scf.for
+// CHECK:           scf.for {{.*}} iter_args({{.*}}) -> ({{.*}}vector<8xbf16>, vector<8xbf16>, f32, f32)
+// CHECK:             gpu.shuffle
+// CHECK:             scf.yield
 // CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c16,
+// CHECK-SAME:      workgroup({{.*}} : memref<2x16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     gpu.launch
 // CHECK:         gpu.dealloc  %[[PG]]
-// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c16,
 // CHECK:         gpu.dealloc  %[[PB]]
 func.func @layer_grad(%dy: memref<?x4096xbf16>, %x: memref<?x4096xbf16>,
                       %mean: memref<?xf32>, %rstd: memref<?xf32>,

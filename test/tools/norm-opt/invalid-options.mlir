@@ -117,6 +117,16 @@
 // BLOCKS-NOT: see current operation
 // BLOCKS: exit=1
 
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-lower-to-nvvm{grad-elements=0})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=GRADEL
+// GRADEL: norm-lower-to-nvvm: grad-elements must be 1 to 64, got 0
+// GRADEL-NOT: see current operation
+// GRADEL: exit=1
+
+// RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(convert-norm-to-gpu{grad-elements=65})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=GRADEL2
+// GRADEL2: error: convert-norm-to-gpu: grad-elements must be in [1, 64], got 65
+// GRADEL2-NOT: see current operation
+// GRADEL2: exit=1
+
 // RUN: %norm_exit norm-opt %s --pass-pipeline='builtin.module(norm-finalize-mpi{implementation=x})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FINAL
 // FINAL: error: norm-finalize-mpi: implementation must be MPICH or OpenMPI, not 'x'
 // FINAL-NOT: see current operation

@@ -22,6 +22,11 @@ struct NormToGPUOptions {
   int64_t persistentBlocks = 264;
   /// Threads per row of the kernels for a dynamic N.
   int64_t loopThreads = 256;
+  /// Elements per thread the gradient kernels aim at (static N).
+  int64_t gradElements = 8;
+  /// Gradient kernels load the next row's x, dy and statistics before the
+  /// current row's reductions (software pipelining of the row loop).
+  bool gradPrefetch = true;
 };
 
 /// Elements per vector access of a row of static length `n`: the largest
