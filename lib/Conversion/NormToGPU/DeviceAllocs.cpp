@@ -66,6 +66,28 @@ struct DeallocToGPU final : OpRewritePattern<memref::DeallocOp> {
   }
 };
 
+/// A host memref.copy (bufferization's copy between two temporaries or
+/// into an output) would read and write device memory from the CPU (a
+/// segfault, found on the split ops' generic path): a device-to-device
+/// gpu.memcpy instead, put on the call's stream by gpu-async-region.
+struct CopyToGPU final : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto source = dyn_cast<MemRefType>(op.getSource().getType());
+    auto target = dyn_cast<MemRefType>(op.getTarget().getType());
+    if (!onHost(op) || !source || !target || !inHostSpace(source) ||
+        !inHostSpace(target))
+      return rewriter.notifyMatchFailure(op, "not a host-side copy");
+    // gpu.memcpy moves one contiguous block: identity layouts only.
+    if (!source.getLayout().isIdentity() || !target.getLayout().isIdentity())
+      return rewriter.notifyMatchFailure(op, "strided copy");
+    rewriter.replaceOpWithNewOp<gpu::MemcpyOp>(op, Type(), ValueRange{},
+                                               op.getTarget(), op.getSource());
+    return success();
+  }
+};
+
 struct NormGPUDeviceAllocsPass final
     : norm::impl::NormGPUDeviceAllocsPassBase<NormGPUDeviceAllocsPass> {
   void runOnOperation() override {
@@ -84,6 +106,16 @@ struct NormGPUDeviceAllocsPass final
     populateNormGPUDeviceAllocPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    // What is left would touch device memory on the host.
+    WalkResult copies = getOperation()->walk([](memref::CopyOp copy) {
+      if (!onHost(copy))
+        return WalkResult::advance();
+      copy.emitError("norm-gpu-device-allocs: a strided memref.copy on the "
+                     "host would access device memory from the CPU");
+      return WalkResult::interrupt();
+    });
+    if (copies.wasInterrupted())
+      return signalPassFailure();
   }
 };
 
@@ -91,5 +123,5 @@ struct NormGPUDeviceAllocsPass final
 
 void mlir::norm::populateNormGPUDeviceAllocPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<AllocToGPU, DeallocToGPU>(patterns.getContext());
+  patterns.add<AllocToGPU, DeallocToGPU, CopyToGPU>(patterns.getContext());
 }

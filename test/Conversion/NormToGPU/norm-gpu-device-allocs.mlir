@@ -37,3 +37,31 @@ func.func @host_loop(%a: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// A host copy between buffers (device memory here) becomes gpu.memcpy; a
+// host memcpy of device pointers segfaulted (the split ops' generic path).
+// CHECK-LABEL: func.func @host_copy
+// CHECK:         %[[T:.+]] = gpu.alloc  (%{{.+}}) : memref<?xf32>
+// CHECK:         gpu.memcpy  %[[T]], %arg0 : memref<?xf32>, memref<?xf32>
+// CHECK:         gpu.memcpy  %arg1, %[[T]] : memref<?xf32>, memref<?xf32>
+// CHECK-NOT:     memref.copy
+func.func @host_copy(%a: memref<?xf32>, %b: memref<?xf32>, %n: index) {
+  %t = memref.alloc(%n) : memref<?xf32>
+  memref.copy %a, %t : memref<?xf32> to memref<?xf32>
+  memref.copy %t, %b : memref<?xf32> to memref<?xf32>
+  memref.dealloc %t : memref<?xf32>
+  return
+}
+
+// -----
+
+// A strided copy cannot be one gpu.memcpy: an error, not a host access.
+func.func @strided_copy(%a: memref<4x8xf32>, %b: memref<4x4xf32>) {
+  %v = memref.subview %a[0, 0] [4, 4] [1, 1]
+      : memref<4x8xf32> to memref<4x4xf32, strided<[8, 1]>>
+  // expected-error @+1 {{a strided memref.copy on the host}}
+  memref.copy %v, %b : memref<4x4xf32, strided<[8, 1]>> to memref<4x4xf32>
+  return
+}
