@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                 "scripts"))
 import normgpu  # noqa: E402
 from check_gpu import check_case, make_inputs  # noqa: E402
+from check_gpu import outputs as gpu_outputs  # noqa: E402
 
 DYN_NS = (3000, 3004, 3002, 3001, 1, 8, 40)
 STATIC = ("all", "large", "small_masked", "plain", "gemma_llama")
@@ -37,23 +38,11 @@ def is_rows(arg):
 
 
 def outputs(case, m, n, misaligned=False):
-    o = {}
-    for a in case["args"]:
-        if a["role"] != "out":
-            continue
-        shape = normgpu.shape_of(a, m, n)
-        dt = normgpu.DTYPE[a["dtype"]]
-        numel = 1
-        for s in shape:
-            numel *= s
-        if misaligned:
-            buf = torch.full((numel + 8,), float("nan"), dtype=dt,
-                             device="cuda")
-            o[a["name"]] = buf[1:1 + numel].view(shape)
-        else:
-            o[a["name"]] = torch.full(shape, float("nan"), dtype=dt,
-                                      device="cuda")
-    return o
+    """NaN-poisoned outputs (check_gpu.py's); with `misaligned`, each in a
+    buffer offset by one element."""
+    if not misaligned:
+        return gpu_outputs(case, m, n)
+    return {k: shifted(v) for k, v in gpu_outputs(case, m, n).items()}
 
 
 def shifted(t):
