@@ -291,6 +291,12 @@ def bench_cases():
         cases.append(Case(f"rms_bwd_{dt}_{n}", "rms_norm_grad", dt, n))
         cases.append(Case(f"ln_bwd_{dt}_{n}", "layer_norm_grad", dt, n,
                           dbeta=True))
+    # The split (bench/gpu/split.py): one shard of N = SPLIT_P·n.
+    for kind, dt, n in itertools.product(("rms", "layer"), ("bf16", "f32"),
+                                         (1024, 2048, 4096)):
+        for phase in ("pre", "post"):
+            cases.append(SplitCase(f"split_{kind}_{dt}_{n}_{phase}", kind,
+                                   phase, dt, n))
     # Dynamic N (bench/gpu/run.py --dynamic), beside the static kernels.
     for dt in ("bf16", "f16", "f32"):
         cases.append(Case(f"rms_fwd_{dt}_dyn", "rms_norm", dt, 0, False))

@@ -4,7 +4,8 @@
 # `N passed, N failed`; then the installed package is used by
 # examples/embed (scripts/test-embed.sh), python/norm_torch's library and
 # CPU-side tests run (scripts/test-torch.sh), and norm-opt is built on
-# static MLIR and tested (scripts/test-static.sh).
+# static MLIR and tested (scripts/test-static.sh), and norm is built as a
+# subdirectory of a host project (scripts/test-subproject.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${NORM_BUILD_DIR:-$root/build}"
@@ -39,3 +40,5 @@ bash "$root/scripts/test-embed.sh"
 bash "$root/scripts/test-torch.sh"
 # norm on MLIR's static libraries (NORM_LINK_MLIR_STATIC, docs/Embedding.md).
 bash "$root/scripts/test-static.sh"
+# norm add_subdirectory()'d by a host project (docs/Embedding.md).
+bash "$root/scripts/test-subproject.sh"

@@ -108,21 +108,19 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
     return error("norm-lower-to-nvvm: grad-elements must be 1 to 64, got " +
                  Twine(static_cast<int64_t>(options.gradElements)));
 
-  // Norm ops that nothing below lowers fail here, located: split ops on
-  // memrefs (convert-norm-to-gpu takes the others), norm ops in device code.
+  // Norm ops that nothing below lowers fail here, located: norm ops in
+  // device code (convert-norm-to-gpu takes every norm op on the host, on
+  // tensors or on memrefs).
   NormCheckTensorFormPassOptions tensorForm;
-  tensorForm.memrefOps = {"norm.rms_norm", "norm.layer_norm",
-                          "norm.rms_norm_grad", "norm.layer_norm_grad"};
+  tensorForm.memrefOps = {"norm.rms_norm",
+                          "norm.layer_norm",
+                          "norm.rms_norm_grad",
+                          "norm.layer_norm_grad",
+                          "norm.rms_norm_pre_all_gather",
+                          "norm.rms_norm_post_all_gather",
+                          "norm.layer_norm_pre_all_gather",
+                          "norm.layer_norm_post_all_gather"};
   pm.addPass(createNormCheckTensorFormPass(tensorForm));
-
-  // On tensors: the split ops (and anything else not in `gpu-ops`) become
-  // linalg; rms_norm / layer_norm and their gradients stay norm ops.
-  NormDecomposePassOptions decompose;
-  decompose.filterOps = {"norm.rms_norm_pre_all_gather",
-                         "norm.rms_norm_post_all_gather",
-                         "norm.layer_norm_pre_all_gather",
-                         "norm.layer_norm_post_all_gather"};
-  pm.addPass(createNormDecomposePass(decompose));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -141,7 +139,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   gpuOptions.gradPrefetch = options.gradPrefetch;
   pm.addPass(createConvertNormToGPUPass(gpuOptions));
 
-  // Whatever else is linalg (decomposed split ops, user code): upstream's
+  // Whatever else is linalg (user code): upstream's
   // generic path, rows onto blocks and threads through parallel loops.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass(

@@ -15,7 +15,7 @@
 
 // The whole path on tensors: bufferized, specialized kernels, PTX embedded
 // in a gpu.binary, host code calling the mgpu* runtime, and a C entry point
-// on device pointers and a stream. The split ops take the generic path.
+// on device pointers and a stream. The split ops get row kernels too.
 // CHECK-DAG: gpu.binary @rms_kernel {{.*}}#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">{{.*}}assembly = "{{.*}}ld.global.v4
 // CHECK-DAG: gpu.launch_func <%{{.*}} : !llvm.ptr> @rms_kernel::@rms_kernel
 // CHECK: llvm.func @norm_rms(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: i64, %{{.*}}: i64) -> i32

@@ -13,8 +13,9 @@ include "mlir/Pass/PassBase.td"
 def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
   let summary = "Lower norm ops on memrefs to row-parallel gpu.launch kernels";
   let description = [{
-    Rewrites `norm.rms_norm`, `norm.layer_norm`, `norm.rms_norm_grad` and
-    `norm.layer_norm_grad` on memrefs (after bufferization) into
+    Rewrites `norm.rms_norm`, `norm.layer_norm`, `norm.rms_norm_grad`,
+    `norm.layer_norm_grad` and the split ops (`*_pre_all_gather`,
+    `*_post_all_gather`) on memrefs (after bufferization) into
     `gpu.launch` ops whose bodies are written in the vector, arith, math, scf,
     memref and gpu dialects. The leading dims are collapsed into M rows and
     the normalized dims into N columns (identity layouts required).
@@ -26,8 +27,11 @@ def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
       each holding `K` vectors of `V` elements (`V·sizeof = 16 bytes`, so
       loads and stores are 128-bit); the row stays in registers between the
       reduction and the normalization. Non-multiple tails are masked.
-    - dynamic N: 256 threads per row that loop over the row with scalar
-      accesses and read it once per pass.
+    - dynamic N: `loop-threads` threads per row that loop over the row and
+      read it once per pass, with lane vectors of the widest width w that
+      divides the run-time N (a host `scf.if` chain picks the kernel; w-wide
+      accesses where every pointer is aligned, one-element accesses into the
+      same lanes otherwise, so a row's bits depend on N alone).
     Reductions: butterfly `gpu.shuffle xor` within a warp, then one
     shared-memory slot per warp summed in a fixed order. Arithmetic is in
     the accumulation type (f32 unless `acc_type = f64`).
@@ -38,8 +42,12 @@ def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
     (`gpu.alloc`), and a second kernel sums the partial rows per column in a
     fixed order: dgamma/dbeta are bitwise reproducible, with no atomics.
 
-    The split ops (`*_pre_all_gather`, `*_post_all_gather`) are not matched:
-    `norm-lower-to-nvvm` decomposes them into linalg before bufferization.
+    The split ops share the forward kernel: `*_pre_all_gather` stops after
+    the row sums (the same tree reductions, so the shard's stats are as
+    accurate as the unsplit op's) and lane 0 writes `[n_p, Σh²]` or
+    `[n_p, Σh, Σ(h − mean_p)²]`; `*_post_all_gather` merges the gathered
+    stats of its row in shard order (every thread of the row, a loop over P)
+    and normalizes. No rows launch nothing.
 
     ```mlir
     // norm-opt --convert-norm-to-gpu

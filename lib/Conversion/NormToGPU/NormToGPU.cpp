@@ -487,8 +487,9 @@ public:
   /// 1 / sqrt(m2 / N + eps): both correctly rounded (as the CPU lowering).
   /// `epsValue` (a runtime epsilon, a kernel argument once outlined)
   /// replaces the constant when given.
-  Value rstdOf(Value m2, double epsilon, Value epsValue = Value()) {
-    Value var = arith::DivFOp::create(b, loc, m2, count);
+  Value rstdOf(Value m2, double epsilon, Value epsValue = Value(),
+               Value n = Value()) {
+    Value var = arith::DivFOp::create(b, loc, m2, n ? n : count);
     Value root = math::SqrtOp::create(
         b, loc, add(var, epsValue ? epsValue : cst(epsilon)));
     return arith::DivFOp::create(b, loc, cst(1.0), root);
@@ -500,6 +501,11 @@ public:
 /// Row-shaped and column-shaped operands of a forward op, viewed 2-D / 1-D.
 struct ForwardOperands {
   Value x, gamma, beta, residual, y, mean, rstd, residualOut;
+  /// pre_all_gather: the stats [rows, 2 or 3] written instead of y.
+  Value statsOut;
+  /// post_all_gather: the gathered stats [rows, K·P] the row's mean and
+  /// rstd come from, instead of its own sums.
+  Value statsIn;
   Value epsValue; ///< A runtime epsilon (f32 scalar), or null.
   double epsilon = 0, gammaOffset = 0;
   bool isLayer = false;
@@ -541,16 +547,117 @@ gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, Value grid,
 // Forward
 //===----------------------------------------------------------------------===//
 
+/// post_all_gather: the row's mean (layer; null for rms) and rstd from the
+/// gathered stats, merged in shard order as norm-decompose does
+/// (docs/Norm.md): N = Σ n_p, rms rstd = 1/sqrt(Σ S_p / N + ε); layer
+/// mean = Σ T_p / N, M2 = Σ M2_p + Σ n_p (T_p/n_p − mean)² (an empty shard
+/// adds 0). Every thread of the row computes it (P is small; the loads are
+/// the same addresses for the whole row).
+std::pair<Value, Value> mergeGatheredStats(RowKernel &k,
+                                           const ForwardOperands &o,
+                                           Value row) {
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  int64_t group = o.isLayer ? 3 : 2;
+  Value entries = memref::DimOp::create(b, loc, o.statsIn, 1);
+  Value shards = k.div(entries, group);
+  auto entry = [&](OpBuilder &nb, Location nl, Value p, int64_t j) -> Value {
+    Value col = arith::AddIOp::create(
+        nb, nl,
+        arith::MulIOp::create(nb, nl, p,
+                              arith::ConstantIndexOp::create(nb, nl, group)),
+        arith::ConstantIndexOp::create(nb, nl, j));
+    Value v = memref::LoadOp::create(nb, nl, o.statsIn, ValueRange{row, col});
+    if (v.getType() != k.acc)
+      v = arith::ExtFOp::create(nb, nl, k.acc, v);
+    return v;
+  };
+  SmallVector<Value> zeros(group, k.cst(0.0));
+  auto totals = scf::ForOp::create(
+      b, loc, k.idx(0), shards, k.idx(1), zeros,
+      [&](OpBuilder &nb, Location nl, Value p, ValueRange sums) {
+        SmallVector<Value> next;
+        for (int64_t j = 0; j < group; ++j)
+          next.push_back(
+              arith::AddFOp::create(nb, nl, sums[j], entry(nb, nl, p, j)));
+        scf::YieldOp::create(nb, nl, next);
+      });
+  Value n = totals.getResult(0);
+  if (!o.isLayer)
+    return {Value(), k.rstdOf(totals.getResult(1), o.epsilon, o.epsValue, n)};
+  // mean = c + Σ_p (T_p − n_p·c) / N with c the first shard's mean (0 if
+  // it is empty): each term is one fma of nearly equal numbers, so the sum
+  // has no large partial sums to round (Σ T_p in f32 lost ~1e-5 of a
+  // mean-100 row); what is left is the f32 rounding of each T_p.
+  Value zero = k.cst(0.0);
+  // (No shard at all, a run-time stats dim of 0, reads nothing: c = 0.)
+  Value anyShard = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt,
+                                         shards, k.idx(0));
+  auto first = scf::IfOp::create(
+      b, loc, anyShard,
+      [&](OpBuilder &nb, Location nl) {
+        Value n0 = entry(nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), 0);
+        Value t0 = entry(nb, nl, arith::ConstantIndexOp::create(nb, nl, 0), 1);
+        Value z = arith::ConstantOp::create(nb, nl, k.acc,
+                                            nb.getFloatAttr(k.acc, 0.0));
+        Value nonEmpty =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, n0, z);
+        Value m0 = arith::DivFOp::create(nb, nl, t0, n0);
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::SelectOp::create(nb, nl, nonEmpty, m0, z)});
+      },
+      [&](OpBuilder &nb, Location nl) {
+        scf::YieldOp::create(
+            nb, nl,
+            ValueRange{arith::ConstantOp::create(
+                nb, nl, k.acc, nb.getFloatAttr(k.acc, 0.0))});
+      });
+  Value c = first.getResult(0);
+  Value negC = arith::NegFOp::create(b, loc, c);
+  auto shifted = scf::ForOp::create(
+      b, loc, k.idx(0), shards, k.idx(1), ValueRange{zero},
+      [&](OpBuilder &nb, Location nl, Value p, ValueRange sum) {
+        Value d = math::FmaOp::create(nb, nl, entry(nb, nl, p, 0), negC,
+                                      entry(nb, nl, p, 1));
+        scf::YieldOp::create(
+            nb, nl, ValueRange{arith::AddFOp::create(nb, nl, sum[0], d)});
+      });
+  Value mean = k.add(c, arith::DivFOp::create(b, loc, shifted.getResult(0), n));
+  auto between = scf::ForOp::create(
+      b, loc, k.idx(0), shards, k.idx(1), ValueRange{zero},
+      [&](OpBuilder &nb, Location nl, Value p, ValueRange sum) {
+        Value np = entry(nb, nl, p, 0);
+        Value shardMean =
+            arith::DivFOp::create(nb, nl, entry(nb, nl, p, 1), np);
+        Value delta = arith::SubFOp::create(nb, nl, shardMean, mean);
+        Value term = arith::MulFOp::create(
+            nb, nl, np, arith::MulFOp::create(nb, nl, delta, delta));
+        Value empty = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE,
+                                            np, zero);
+        term = arith::SelectOp::create(nb, nl, empty, zero, term);
+        scf::YieldOp::create(
+            nb, nl, ValueRange{arith::AddFOp::create(nb, nl, sum[0], term)});
+      });
+  Value m2 = k.add(totals.getResult(2), between.getResult(0));
+  return {mean, k.rstdOf(m2, o.epsilon, o.epsValue, n)};
+}
+
 // Per row (docs/Norm.md):
 //   h = x [+ residual, rounded to x's type]      (residual_out = h)
 //   rms:   rstd = 1/sqrt(Σh²/N + ε),   x̂ = h·rstd
 //   layer: mean = Σh/N, var = Σ(h−mean)²/N, rstd = 1/sqrt(var + ε),
 //          x̂ = (h−mean)·rstd
 //   y = x̂ [rounded to x's type: before_gamma] · (γ + offset) + β
+// The split ops share it: pre_all_gather stops after the sums and writes
+// the shard's stats `[n_p, Σh²]` or `[n_p, Σh, Σ(h − Σh/n_p)²]` (the same
+// tree sums, so as accurate as the unsplit op); post_all_gather takes mean
+// and rstd from the gathered stats and only normalizes.
 void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
   OpBuilder &b = k.b;
   Location loc = k.loc;
   const RowMapping &map = k.map;
+  bool statsOnly = static_cast<bool>(o.statsOut);
   Value row = k.addi(k.muli(k.bid, k.idx(map.rowsPerBlock)), k.slot);
   Value rowOk = map.rowsPerBlock > 1 ? k.ult(row, k.numRows) : Value();
   // A row past M (only with several rows per block) reads and writes
@@ -584,14 +691,40 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
       y = k.add(y, k.load(o.beta, {col}, pred));
     k.store(y, o.y, {safeRow, col}, pred);
   };
-  auto finishStats = [&](Value mean, Value rstd) {
+  auto firstLane = [&] {
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                         k.lane, k.idx(0));
-    Value pred = k.andi(first, rowOk);
+    return k.andi(first, rowOk);
+  };
+  auto finishStats = [&](Value mean, Value rstd) {
+    Value pred = firstLane();
     if (o.rstd)
       k.storeScalar(rstd, o.rstd, safeRow, pred);
     if (o.mean && mean)
       k.storeScalar(mean, o.mean, safeRow, pred);
+  };
+  // pre_all_gather, layer: T_p = Σh as n_p·m₁ + Σ(h − m₁) with one
+  // rounding (fma). The tree sum Σh itself is off by ~log2(n)·ε·|Σh|, which
+  // for rows far from zero (mean 100) moves the merged mean by more than an
+  // f32 ulp; this T_p is as accurate as the unsplit kernel's mean.
+  auto shardSum = [&](Value m1, Value dsum) -> Value {
+    return math::FmaOp::create(b, loc, k.count, m1, dsum);
+  };
+  // pre_all_gather: lane 0 writes [n_p, s₁ (, m2)] of its row.
+  auto writeShardStats = [&](Value s1, Value m2) {
+    auto ifOp = scf::IfOp::create(b, loc, firstLane(), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    SmallVector<Value> values = {k.count, s1};
+    if (m2)
+      values.push_back(m2);
+    Type element = cast<MemRefType>(o.statsOut.getType()).getElementType();
+    for (auto [j, v] : llvm::enumerate(values)) {
+      if (v.getType() != element)
+        v = arith::TruncFOp::create(b, loc, element, v);
+      memref::StoreOp::create(b, loc, v, o.statsOut,
+                              ValueRange{safeRow, k.idx(j)});
+    }
   };
 
   if (map.isStatic()) {
@@ -609,10 +742,18 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
         return h[i];
       return loadH(vecIndex[i], pred[i], storeResidual);
     };
+    if (o.statsIn) {
+      auto [mean, rstd] = mergeGatheredStats(k, o, safeRow);
+      finishStats(mean, rstd);
+      for (int64_t i = 0; i < map.vecsPerThread; ++i)
+        writeY(getH(i, false), mean, rstd, vecIndex[i], pred[i]);
+      return;
+    }
     // Pass 1: Σh (layer) or Σh² (rms).
     Value partial = k.zeros();
     for (int64_t i = 0; i < map.vecsPerThread; ++i) {
-      Value hi = loadH(vecIndex[i], pred[i], /*storeResidual=*/map.keepRow);
+      Value hi = loadH(vecIndex[i], pred[i],
+                       /*storeResidual=*/map.keepRow || statsOnly);
       if (map.keepRow)
         h.push_back(hi);
       partial = k.add(partial, o.isLayer ? hi : k.mul(hi, hi));
@@ -635,8 +776,17 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
       SmallVector<Value> sums = k.rowSums({k.hsum(dsum), k.hsum(m2)});
       Value shift = arith::DivFOp::create(b, loc, sums[0], k.count);
       mean = k.add(m1, shift);
-      rstd = k.rstdOf(k.sub(sums[1], k.mul(sums[0], shift)), o.epsilon, o.epsValue);
+      Value centered = k.sub(sums[1], k.mul(sums[0], shift));
+      if (statsOnly) {
+        writeShardStats(shardSum(m1, sums[0]), centered);
+        return;
+      }
+      rstd = k.rstdOf(centered, o.epsilon, o.epsValue);
     } else {
+      if (statsOnly) {
+        writeShardStats(sum, Value());
+        return;
+      }
       rstd = k.rstdOf(sum, o.epsilon, o.epsValue);
     }
     finishStats(mean, rstd);
@@ -660,8 +810,17 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
         });
     return init ? loop.getResult(0) : Value();
   };
+  if (o.statsIn) {
+    auto [mean, rstd] = mergeGatheredStats(k, o, safeRow);
+    finishStats(mean, rstd);
+    rowLoop(Value(), [&](Value j, Value) {
+      writeY(loadH(j, nullptr, false), mean, rstd, j, nullptr);
+      return Value();
+    });
+    return;
+  }
   Value partial = rowLoop(k.zeros(), [&](Value j, Value a) {
-    Value h = loadH(j, nullptr, false);
+    Value h = loadH(j, nullptr, /*storeResidual=*/statsOnly);
     return k.add(a, o.isLayer ? h : k.mul(h, h));
   });
   Value sum = k.rowSums({k.hsum(partial)})[0];
@@ -672,15 +831,24 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     Value dsum = rowLoop(k.zeros(), [&](Value j, Value a) {
       return k.add(a, k.sub(loadH(j, nullptr, false), k.splat(m1)));
     });
-    Value shift = arith::DivFOp::create(
-        b, loc, k.rowSums({k.hsum(dsum)})[0], k.count);
+    Value dsumRow = k.rowSums({k.hsum(dsum)})[0];
+    Value shift = arith::DivFOp::create(b, loc, dsumRow, k.count);
     mean = k.add(m1, shift);
     Value m2 = rowLoop(k.zeros(), [&](Value j, Value a) {
       Value d = k.sub(loadH(j, nullptr, false), k.splat(mean));
       return k.add(a, k.mul(d, d));
     });
-    rstd = k.rstdOf(k.rowSums({k.hsum(m2)})[0], o.epsilon, o.epsValue);
+    Value centered = k.rowSums({k.hsum(m2)})[0];
+    if (statsOnly) {
+      writeShardStats(shardSum(m1, dsumRow), centered);
+      return;
+    }
+    rstd = k.rstdOf(centered, o.epsilon, o.epsValue);
   } else {
+    if (statsOnly) {
+      writeShardStats(sum, Value());
+      return;
+    }
     rstd = k.rstdOf(sum, o.epsilon, o.epsValue);
   }
   finishStats(mean, rstd);
@@ -1221,6 +1389,43 @@ void emitZeroFill(OpBuilder &b, Location loc, Value out, Value numCols) {
       out, col);
 }
 
+/// The row kernels of a forward op or a split op (its operands in `o`):
+/// one launch for a static N, the run-time width dispatch for a dynamic one,
+/// nothing when there are no rows.
+void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
+                         NormOpInterface iface, const ForwardOperands &o,
+                         Type xType, const NormToGPUOptions &options) {
+  Type acc = iface.getAccumulationType();
+  std::optional<int64_t> n = staticCount(iface);
+  int64_t bytes = elementBytes({o.x, o.residual, o.y, o.residualOut});
+  RowMapping map = chooseMapping(n, bytes, /*targetElements=*/32,
+                                 /*floatsPerElement=*/1, options);
+  Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
+  Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
+
+  ifRows(rewriter, loc, numRows, [&] {
+    Value grid = arith::CeilDivUIOp::create(
+        rewriter, loc, numRows,
+        arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
+    auto emit = [&](const RowMapping &m) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      auto launch = createLaunch(rewriter, loc, grid, m.blockSize(), 1,
+                                 {scratchType(rewriter, acc)});
+      RowKernel k(rewriter, loc, acc, m, numRows, numCols,
+                  launch.getWorkgroupAttributions()[0]);
+      emitForwardBody(k, o, xType);
+    };
+    if (map.isStatic())
+      emit(map);
+    else
+      dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
+                           numCols,
+                           {o.x, o.residual, o.y, o.residualOut, o.gamma,
+                            o.beta},
+                           emit);
+  });
+}
+
 template <typename OpTy>
 struct ForwardToGPU final : OpRewritePattern<OpTy> {
   ForwardToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
@@ -1233,7 +1438,6 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     auto iface = cast<NormOpInterface>(op.getOperation());
     Location loc = op.getLoc();
     int64_t axis = iface.getNormalizedAxis();
-    Type acc = iface.getAccumulationType();
     Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
 
     ForwardOperands o;
@@ -1253,34 +1457,76 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     if constexpr (std::is_same_v<OpTy, LayerNormOp>)
       o.mean = views.flat(op.getMean());
 
-    std::optional<int64_t> n = staticCount(iface);
-    int64_t bytes = elementBytes({o.x, o.residual, o.y, o.residualOut});
-    RowMapping map = chooseMapping(n, bytes, /*targetElements=*/32,
-                                   /*floatsPerElement=*/1, options);
-    Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
-    Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
+    emitForwardLaunches(rewriter, loc, iface, o, xType, options);
+    rewriter.eraseOp(op);
+    return success();
+  }
 
-    ifRows(rewriter, loc, numRows, [&] {
-      Value grid = arith::CeilDivUIOp::create(
-          rewriter, loc, numRows,
-          arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
-      auto emit = [&](const RowMapping &m) {
-        OpBuilder::InsertionGuard guard(rewriter);
-        auto launch = createLaunch(rewriter, loc, grid, m.blockSize(), 1,
-                                   {scratchType(rewriter, acc)});
-        RowKernel k(rewriter, loc, acc, m, numRows, numCols,
-                    launch.getWorkgroupAttributions()[0]);
-        emitForwardBody(k, o, xType);
-      };
-      if (map.isStatic())
-        emit(map);
-      else
-        dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
-                             numCols,
-                             {o.x, o.residual, o.y, o.residualOut, o.gamma,
-                              o.beta},
-                             emit);
-    });
+  NormToGPUOptions options;
+};
+
+/// `norm.*_pre_all_gather` on memrefs: the forward kernel's sums, written as
+/// the shard's stats.
+template <typename OpTy>
+struct PreAllGatherToGPU final : OpRewritePattern<OpTy> {
+  PreAllGatherToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
+      : OpRewritePattern<OpTy>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkOperands(rewriter, op)))
+      return failure();
+    auto iface = cast<NormOpInterface>(op.getOperation());
+    Location loc = op.getLoc();
+    int64_t axis = iface.getNormalizedAxis();
+    ForwardOperands o;
+    o.isLayer = std::is_same_v<OpTy, LayerNormPreAllGatherOp>;
+    OperandViews views{rewriter, loc, axis};
+    o.x = views.rows(op.getX());
+    o.residual = views.rows(op.getResidual());
+    o.residualOut = views.rows(op.getResidualOut());
+    // stats: the leading shape of x and one trailing dim of entries.
+    o.statsOut = viewAs2D(rewriter, loc, op.getStats(), axis);
+    Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
+    emitForwardLaunches(rewriter, loc, iface, o, xType, options);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  NormToGPUOptions options;
+};
+
+/// `norm.*_post_all_gather` on memrefs: the forward kernel's normalization,
+/// with mean and rstd merged from the gathered stats.
+template <typename OpTy>
+struct PostAllGatherToGPU final : OpRewritePattern<OpTy> {
+  PostAllGatherToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
+      : OpRewritePattern<OpTy>(ctx), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (failed(checkOperands(rewriter, op)))
+      return failure();
+    auto iface = cast<NormOpInterface>(op.getOperation());
+    Location loc = op.getLoc();
+    int64_t axis = iface.getNormalizedAxis();
+    ForwardOperands o;
+    o.isLayer = std::is_same_v<OpTy, LayerNormPostAllGatherOp>;
+    o.epsilon = op.getEpsilon().convertToDouble();
+    o.epsValue = op.getEps();
+    o.gammaOffset = op.getGammaOffset().convertToDouble();
+    o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
+    OperandViews views{rewriter, loc, axis};
+    o.x = views.rows(op.getX());
+    o.y = views.rows(op.getY());
+    o.gamma = views.flat(op.getGamma());
+    o.beta = views.flat(op.getBeta());
+    o.rstd = views.flat(op.getRstd());
+    if constexpr (std::is_same_v<OpTy, LayerNormPostAllGatherOp>)
+      o.mean = views.flat(op.getMean());
+    o.statsIn = viewAs2D(rewriter, loc, op.getStats(), axis);
+    Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
+    emitForwardLaunches(rewriter, loc, iface, o, xType, options);
     rewriter.eraseOp(op);
     return success();
   }
@@ -1471,7 +1717,7 @@ struct ConvertNormToGPUPass final
       return signalPassFailure();
     // Whatever is left could not be lowered: say why at the op.
     WalkResult result = getOperation()->walk([](Operation *op) {
-      if (!isa<RmsNormOp, LayerNormOp, RmsNormGradOp, LayerNormGradOp>(op))
+      if (!isa<NormOpInterface>(op))
         return WalkResult::advance();
       op->emitOpError("could not be lowered to GPU kernels: operands must "
                       "be memrefs with identity layouts (bufferize first)");
@@ -1487,6 +1733,10 @@ struct ConvertNormToGPUPass final
 void mlir::norm::populateNormToGPUConversionPatterns(
     RewritePatternSet &patterns, const NormToGPUOptions &options) {
   patterns.add<ForwardToGPU<RmsNormOp>, ForwardToGPU<LayerNormOp>,
-               BackwardToGPU<RmsNormGradOp>, BackwardToGPU<LayerNormGradOp>>(
+               BackwardToGPU<RmsNormGradOp>, BackwardToGPU<LayerNormGradOp>,
+               PreAllGatherToGPU<RmsNormPreAllGatherOp>,
+               PreAllGatherToGPU<LayerNormPreAllGatherOp>,
+               PostAllGatherToGPU<RmsNormPostAllGatherOp>,
+               PostAllGatherToGPU<LayerNormPostAllGatherOp>>(
       patterns.getContext(), options);
 }

@@ -191,3 +191,101 @@ func.func @layer_grad_huge_static(%dy: memref<?x16777216xbf16>, %x: memref<?x167
       gamma(%w : memref<16777216xbf16>) outs dx(%dx : memref<?x16777216xbf16>)
   return
 }
+
+// -----
+
+// The split ops share the forward kernel. pre_all_gather (rms, bf16 N = 1024,
+// residual): 32 threads per row, 8 rows per block; h = x + residual stored
+// as residual_out in the one pass; the tree sum of h², and lane 0 writes
+// [n_p, Σh²] into the stats; no y, no launch when M = 0.
+// CHECK-LABEL: func.func @pre_rms
+// CHECK-DAG:     %[[N:.+]] = arith.constant 1.024000e+03 : f32
+// CHECK:         %[[M:.+]] = memref.dim %{{.+}}, %c0
+// CHECK:         arith.cmpi ugt, %[[M]], %c0
+// CHECK:         scf.if
+// CHECK:           gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK-COUNT-4:     vector.store {{.*}} : memref<?x1024xbf16>, vector<8xbf16>
+// CHECK:             gpu.shuffle  xor {{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK:             scf.if
+// CHECK-NEXT:          memref.store %[[N]], %{{.+}}[%{{.+}}, %c0] : memref<?x2xf32>
+// CHECK-NEXT:          memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c1] : memref<?x2xf32>
+// CHECK-NOT:         vector.store
+// CHECK:             gpu.terminator
+func.func @pre_rms(%x: memref<?x1024xbf16>, %r: memref<?x1024xbf16>,
+                   %s: memref<?x2xf32>, %h: memref<?x1024xbf16>) {
+  norm.rms_norm_pre_all_gather ins(%x : memref<?x1024xbf16>)
+      residual(%r : memref<?x1024xbf16>) outs(%s : memref<?x2xf32>)
+      residual_out(%h : memref<?x1024xbf16>)
+      {stats_layout = #norm.stats<count_sumsq>}
+  return
+}
+
+// -----
+
+// pre_all_gather (layer, f32 N = 384): Σh, then Σ(h − m₁) and Σ(h − m₁)²
+// from registers; lane 0 writes [n_p, Σh, M2] with M2 centered on the
+// shard's own mean.
+// CHECK-LABEL: func.func @pre_layer
+// CHECK:         gpu.launch
+// CHECK:           memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c0] : memref<?x3xf32>
+// CHECK-NEXT:      memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c1] : memref<?x3xf32>
+// CHECK-NEXT:      memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c2] : memref<?x3xf32>
+// CHECK-NOT:       vector.store
+func.func @pre_layer(%x: memref<?x384xf32>, %s: memref<?x3xf32>) {
+  norm.layer_norm_pre_all_gather ins(%x : memref<?x384xf32>)
+      outs(%s : memref<?x3xf32>) {stats_layout = #norm.stats<count_sum_m2>}
+  return
+}
+
+// -----
+
+// post_all_gather (layer, f16, dynamic N and P): the width dispatch of a
+// dynamic N; in the kernel, the gathered stats of the row summed over the
+// P = K·P/3 shards in order, then the between-shard term (an empty shard
+// adds 0), mean and rstd stored by lane 0, and the row normalized.
+// CHECK-LABEL: func.func @post_layer
+// CHECK:         arith.remui %{{.+}}, %c8
+// CHECK:         gpu.launch
+// CHECK:           %[[E:.+]] = memref.dim %{{.+}}, %c1 : memref<?x?xf32>
+// CHECK:           %[[P:.+]] = arith.divui %[[E]], %c3
+// CHECK:           scf.for %{{.+}} = %c0 to %[[P]] step %c1 iter_args({{.*}}) -> (f32, f32, f32)
+// CHECK-COUNT-3:     memref.load %{{.+}} : memref<?x?xf32>
+// CHECK:           scf.for %{{.+}} = %c0 to %[[P]] step %c1 iter_args({{.*}}) -> (f32)
+// CHECK:             arith.cmpf ole
+// CHECK:             arith.select
+// CHECK:           math.sqrt
+// CHECK:           memref.store {{.*}} : memref<?xf32>
+// CHECK:           memref.store {{.*}} : memref<?xf32>
+// CHECK:           scf.for
+// CHECK:             vector.store {{.*}} : memref<?x?xf16>, vector<8xf16>
+func.func @post_layer(%x: memref<?x?xf16>, %s: memref<?x?xf32>,
+                      %w: memref<?xf16>, %b: memref<?xf16>,
+                      %y: memref<?x?xf16>, %m: memref<?xf32>,
+                      %rs: memref<?xf32>) {
+  norm.layer_norm_post_all_gather ins(%x : memref<?x?xf16>)
+      stats(%s : memref<?x?xf32>) gamma(%w : memref<?xf16>)
+      beta(%b : memref<?xf16>) outs(%y : memref<?x?xf16>)
+      mean(%m : memref<?xf32>) rstd(%rs : memref<?xf32>)
+      {stats_layout = #norm.stats<count_sum_m2>}
+  return
+}
+
+// -----
+
+// post_all_gather (rms, bf16 N = 4096, static P = 4): N = Σ n_p and
+// rstd = 1/sqrt(Σ S_p / N + ε) from the stats, then the forward's
+// normalization (γ with the Gemma offset).
+// CHECK-LABEL: func.func @post_rms
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c4 step %c1 iter_args({{.*}}) -> (f32, f32)
+// CHECK:           arith.divf
+// CHECK:           math.sqrt
+// CHECK-COUNT-4:   vector.store {{.*}} : memref<?x4096xbf16>, vector<8xbf16>
+func.func @post_rms(%x: memref<?x4096xbf16>, %s: memref<?x8xf32>,
+                    %w: memref<4096xbf16>, %y: memref<?x4096xbf16>) {
+  norm.rms_norm_post_all_gather ins(%x : memref<?x4096xbf16>)
+      stats(%s : memref<?x8xf32>) gamma(%w : memref<4096xbf16>)
+      outs(%y : memref<?x4096xbf16>)
+      {stats_layout = #norm.stats<count_sumsq>, gamma_offset = 1.0 : f64}
+  return
+}

@@ -8,9 +8,10 @@ normalizes it. The gathered y is checked
 - against a float64 reference of the unsplit norm on the full rows: every
   element within PyTorch's worst error (F.rms_norm / F.layer_norm in the
   dtype) plus one ulp of the output type (check_gpu.py's contract);
-- against our unsplit kernel (`*_full`, N = P·n, same operands): within one
-  ulp of the output type element by element (the shards sum in another
-  order), rstd/mean within 1e-5 relative;
+- against our unsplit kernel (`*_full`, N = P·n, same operands): element
+  by element within what the difference of the row statistics moves y plus
+  one ulp of the output type (the shards sum in another order), rstd/mean
+  within 1e-5 relative;
 - residual_out exact ((x + r) rounded), stats count column exact.
 M = 333, 1 and 0 (no launch, no error). Outputs are poisoned with NaN.
 Usage: check_split.py LIB.so MANIFEST.json
@@ -112,7 +113,19 @@ def run_split(lib, tag, m, gen):
     torch.cuda.synchronize()
     u = t["y"].double()
     du = (y - u).abs()
-    ulps = (du / ulp(u, dt)).max().item()
+    # The split's mean/rstd differ from the unsplit kernel's in their last
+    # f32 bits (other summation orders); y may differ by what that moves
+    # (|γ|·(Δmean·rstd + |x̂|·Δrstd/rstd), large in ulps where y is near 0
+    # on a mean-100 row) plus one rounding of the output type.
+    rstd_u = t["rstd"].double()[:, None]
+    mean_u = t["mean"].double()[:, None] if layer else 0.0
+    d_rstd = (torch.stack(rstds)[0].double()[:, None] - rstd_u).abs()
+    d_mean = ((torch.stack(means)[0].double()[:, None] - mean_u).abs()
+              if layer else 0.0)
+    xhat_u = (hd - mean_u) * rstd_u
+    moved = gamma.double().abs() * (d_mean * rstd_u
+                                    + xhat_u.abs() * d_rstd / rstd_u)
+    ulps = ((du - moved * (1 + 1e-6)).clamp(min=0) / ulp(u, dt)).max().item()
     if ulps > 1:
         ok = False
         notes.append("FAIL y vs unsplit")

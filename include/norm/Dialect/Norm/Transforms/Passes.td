@@ -378,8 +378,8 @@ def NormCheckTensorFormPass : Pass<"norm-check-tensor-form"> {
     `gpu.launch` body, would otherwise pass through untouched and leave a
     `norm` op in the "LLVM" output; this pass fails with an error located
     at the op instead. `memref-ops` names the norm ops the pipeline lowers
-    on memrefs too (the GPU pipeline's convert-norm-to-gpu does so for the
-    forward and gradient ops, not for the split ops).
+    on memrefs too (the GPU pipeline's convert-norm-to-gpu does so for every
+    norm op).
 
     ```mlir
     // norm-opt --norm-check-tensor-form
