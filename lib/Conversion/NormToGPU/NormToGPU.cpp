@@ -1426,6 +1426,56 @@ void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
   });
 }
 
+/// What the forward ops and post_all_gather share: the normalization of
+/// x into y (ε, γ, β, the rounding, rstd and, for layer norm, mean).
+template <typename OpTy>
+void normalizeOperands(OpTy op, OperandViews &views, ForwardOperands &o) {
+  o.epsilon = op.getEpsilon().convertToDouble();
+  o.epsValue = op.getEps();
+  o.gammaOffset = op.getGammaOffset().convertToDouble();
+  o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
+  o.x = views.rows(op.getX());
+  o.y = views.rows(op.getY());
+  o.gamma = views.flat(op.getGamma());
+  o.beta = views.flat(op.getBeta());
+  o.rstd = views.flat(op.getRstd());
+  if constexpr (std::is_same_v<OpTy, LayerNormOp> ||
+                std::is_same_v<OpTy, LayerNormPostAllGatherOp>)
+    o.mean = views.flat(op.getMean());
+}
+
+/// The operands of each op the forward kernel lowers: rms_norm/layer_norm
+/// (normalize, with the residual), `*_pre_all_gather` (the residual and
+/// the stats written instead of y), `*_post_all_gather` (normalize, mean
+/// and rstd from the gathered stats).
+template <typename OpTy>
+ForwardOperands forwardOperands(OpTy op, OpBuilder &b, OperandViews &views,
+                                int64_t axis) {
+  ForwardOperands o;
+  o.isLayer = std::is_same_v<OpTy, LayerNormOp> ||
+              std::is_same_v<OpTy, LayerNormPreAllGatherOp> ||
+              std::is_same_v<OpTy, LayerNormPostAllGatherOp>;
+  constexpr bool isPre = std::is_same_v<OpTy, RmsNormPreAllGatherOp> ||
+                         std::is_same_v<OpTy, LayerNormPreAllGatherOp>;
+  constexpr bool isPost = std::is_same_v<OpTy, RmsNormPostAllGatherOp> ||
+                          std::is_same_v<OpTy, LayerNormPostAllGatherOp>;
+  if constexpr (!isPre)
+    normalizeOperands(op, views, o);
+  if constexpr (!isPost) {
+    o.x = views.rows(op.getX());
+    o.residual = views.rows(op.getResidual());
+    o.residualOut = views.rows(op.getResidualOut());
+  }
+  // stats: the leading shape of x and one trailing dim of entries.
+  if constexpr (isPre)
+    o.statsOut = viewAs2D(b, op.getLoc(), op.getStats(), axis);
+  if constexpr (isPost)
+    o.statsIn = viewAs2D(b, op.getLoc(), op.getStats(), axis);
+  return o;
+}
+
+/// rms_norm, layer_norm and the split ops on memrefs: the forward row
+/// kernel (`emitForwardBody`).
 template <typename OpTy>
 struct ForwardToGPU final : OpRewritePattern<OpTy> {
   ForwardToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
@@ -1438,93 +1488,8 @@ struct ForwardToGPU final : OpRewritePattern<OpTy> {
     auto iface = cast<NormOpInterface>(op.getOperation());
     Location loc = op.getLoc();
     int64_t axis = iface.getNormalizedAxis();
-    Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
-
-    ForwardOperands o;
-    o.isLayer = std::is_same_v<OpTy, LayerNormOp>;
-    o.epsilon = op.getEpsilon().convertToDouble();
-    o.epsValue = op.getEps();
-    o.gammaOffset = op.getGammaOffset().convertToDouble();
-    o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
     OperandViews views{rewriter, loc, axis};
-    o.x = views.rows(op.getX());
-    o.residual = views.rows(op.getResidual());
-    o.y = views.rows(op.getY());
-    o.residualOut = views.rows(op.getResidualOut());
-    o.gamma = views.flat(op.getGamma());
-    o.beta = views.flat(op.getBeta());
-    o.rstd = views.flat(op.getRstd());
-    if constexpr (std::is_same_v<OpTy, LayerNormOp>)
-      o.mean = views.flat(op.getMean());
-
-    emitForwardLaunches(rewriter, loc, iface, o, xType, options);
-    rewriter.eraseOp(op);
-    return success();
-  }
-
-  NormToGPUOptions options;
-};
-
-/// `norm.*_pre_all_gather` on memrefs: the forward kernel's sums, written as
-/// the shard's stats.
-template <typename OpTy>
-struct PreAllGatherToGPU final : OpRewritePattern<OpTy> {
-  PreAllGatherToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
-      : OpRewritePattern<OpTy>(ctx), options(options) {}
-
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
-    if (failed(checkOperands(rewriter, op)))
-      return failure();
-    auto iface = cast<NormOpInterface>(op.getOperation());
-    Location loc = op.getLoc();
-    int64_t axis = iface.getNormalizedAxis();
-    ForwardOperands o;
-    o.isLayer = std::is_same_v<OpTy, LayerNormPreAllGatherOp>;
-    OperandViews views{rewriter, loc, axis};
-    o.x = views.rows(op.getX());
-    o.residual = views.rows(op.getResidual());
-    o.residualOut = views.rows(op.getResidualOut());
-    // stats: the leading shape of x and one trailing dim of entries.
-    o.statsOut = viewAs2D(rewriter, loc, op.getStats(), axis);
-    Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
-    emitForwardLaunches(rewriter, loc, iface, o, xType, options);
-    rewriter.eraseOp(op);
-    return success();
-  }
-
-  NormToGPUOptions options;
-};
-
-/// `norm.*_post_all_gather` on memrefs: the forward kernel's normalization,
-/// with mean and rstd merged from the gathered stats.
-template <typename OpTy>
-struct PostAllGatherToGPU final : OpRewritePattern<OpTy> {
-  PostAllGatherToGPU(MLIRContext *ctx, const NormToGPUOptions &options)
-      : OpRewritePattern<OpTy>(ctx), options(options) {}
-
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
-    if (failed(checkOperands(rewriter, op)))
-      return failure();
-    auto iface = cast<NormOpInterface>(op.getOperation());
-    Location loc = op.getLoc();
-    int64_t axis = iface.getNormalizedAxis();
-    ForwardOperands o;
-    o.isLayer = std::is_same_v<OpTy, LayerNormPostAllGatherOp>;
-    o.epsilon = op.getEpsilon().convertToDouble();
-    o.epsValue = op.getEps();
-    o.gammaOffset = op.getGammaOffset().convertToDouble();
-    o.roundBeforeGamma = op.getRounding() == RoundingMode::BeforeGamma;
-    OperandViews views{rewriter, loc, axis};
-    o.x = views.rows(op.getX());
-    o.y = views.rows(op.getY());
-    o.gamma = views.flat(op.getGamma());
-    o.beta = views.flat(op.getBeta());
-    o.rstd = views.flat(op.getRstd());
-    if constexpr (std::is_same_v<OpTy, LayerNormPostAllGatherOp>)
-      o.mean = views.flat(op.getMean());
-    o.statsIn = viewAs2D(rewriter, loc, op.getStats(), axis);
+    ForwardOperands o = forwardOperands(op, rewriter, views, axis);
     Type xType = cast<MemRefType>(op.getX().getType()).getElementType();
     emitForwardLaunches(rewriter, loc, iface, o, xType, options);
     rewriter.eraseOp(op);
@@ -1734,9 +1699,9 @@ void mlir::norm::populateNormToGPUConversionPatterns(
     RewritePatternSet &patterns, const NormToGPUOptions &options) {
   patterns.add<ForwardToGPU<RmsNormOp>, ForwardToGPU<LayerNormOp>,
                BackwardToGPU<RmsNormGradOp>, BackwardToGPU<LayerNormGradOp>,
-               PreAllGatherToGPU<RmsNormPreAllGatherOp>,
-               PreAllGatherToGPU<LayerNormPreAllGatherOp>,
-               PostAllGatherToGPU<RmsNormPostAllGatherOp>,
-               PostAllGatherToGPU<LayerNormPostAllGatherOp>>(
+               ForwardToGPU<RmsNormPreAllGatherOp>,
+               ForwardToGPU<LayerNormPreAllGatherOp>,
+               ForwardToGPU<RmsNormPostAllGatherOp>,
+               ForwardToGPU<LayerNormPostAllGatherOp>>(
       patterns.getContext(), options);
 }
