@@ -137,6 +137,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   gpuOptions.loopThreads = options.loopThreads;
   gpuOptions.gradElements = options.gradElements;
   gpuOptions.gradPrefetch = options.gradPrefetch;
+  gpuOptions.gradLaunchBounds = options.gradLaunchBounds;
   pm.addPass(createConvertNormToGPUPass(gpuOptions));
 
   // Whatever else is linalg (user code): upstream's
@@ -162,6 +163,7 @@ LogicalResult mlir::norm::buildNormLowerToNVVMPipeline(
   // lowers asynchronous gpu.alloc).
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createNormGPULaunchBoundsPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
   // Upstream from here: NVVM, serialization, host code.

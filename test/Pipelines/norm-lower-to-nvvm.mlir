@@ -8,6 +8,14 @@
 // RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_100" | FileCheck %s --check-prefix=SM100
 // RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_100a" | FileCheck %s --check-prefix=SM100A
 // RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx chip=sm_120" | FileCheck %s --check-prefix=SM120
+// Launch bounds of the persistent gradient kernel (grad-launch-bounds, on by
+// default): PTX .minnctapersm 2 beside .maxntid 512; off, none.
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx" | FileCheck %s --check-prefix=LB
+// RUN: norm-opt %s --norm-lower-to-nvvm="format=ptx grad-launch-bounds=false" | FileCheck %s --check-prefix=NOLB
+// LB: gpu.binary @grad_kernel {{.*}}.maxntid 512, 1, 1{{.*}}.minnctapersm 2
+// NOLB: gpu.binary @grad_kernel
+// NOLB-NOT: .minnctapersm
+// NOLB: gpu.binary @grad_kernel_0
 // SM90A: chip = "sm_90a", features = "+ptx80"{{.*}}.target sm_90a
 // SM100: chip = "sm_100", features = "+ptx88"{{.*}}.target sm_100
 // SM100A: chip = "sm_100a", features = "+ptx88"{{.*}}.target sm_100a
@@ -42,4 +50,16 @@ func.func @pre(%x: tensor<?x384xbf16>, %s0: tensor<?x3xf32>) -> tensor<?x3xf32> 
       outs(%s0 : tensor<?x3xf32>) {stats_layout = #norm.stats<count_sum_m2>}
       -> tensor<?x3xf32>
   return %s : tensor<?x3xf32>
+}
+
+func.func @grad(%dy: tensor<?x4096xbf16>, %x: tensor<?x4096xbf16>,
+                %rstd: tensor<?xf32>, %w: tensor<4096xbf16>,
+                %dx0: tensor<?x4096xbf16>, %dw0: tensor<4096xf32>)
+    -> (tensor<?x4096xbf16>, tensor<4096xf32>) {
+  %dx, %dw = norm.rms_norm_grad ins(%dy : tensor<?x4096xbf16>, %x : tensor<?x4096xbf16>,
+                                    %rstd : tensor<?xf32>)
+      gamma(%w : tensor<4096xbf16>)
+      outs dx(%dx0 : tensor<?x4096xbf16>) dgamma(%dw0 : tensor<4096xf32>)
+      -> tensor<?x4096xbf16>, tensor<4096xf32>
+  return %dx, %dw : tensor<?x4096xbf16>, tensor<4096xf32>
 }

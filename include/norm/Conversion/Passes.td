@@ -76,8 +76,34 @@ def ConvertNormToGPUPass : Pass<"convert-norm-to-gpu"> {
            "Elements per thread of the gradient kernels (static N; 1 to 64)">,
     Option<"gradPrefetch", "grad-prefetch", "bool", "true",
            "Gradient kernels load the next row before the current row's "
-           "reductions">
+           "reductions">,
+    Option<"gradLaunchBounds", "grad-launch-bounds", "bool", "true",
+           "Gradient kernels of static N: a one-wave persistent grid from a "
+           "register estimate, with minimum blocks per SM for ptxas">
   ];
+}
+
+def NormGPULaunchBoundsPass : Pass<"norm-gpu-launch-bounds", "::mlir::ModuleOp"> {
+  let summary = "Launch bounds of outlined kernels from convert-norm-to-gpu's marks";
+  let description = [{
+    convert-norm-to-gpu marks the kernels whose grid it sized to a
+    residency (`norm.min_blocks_per_sm = R : i32` on an op of the
+    `gpu.launch` body: upstream's gpu-kernel-outlining drops the attributes
+    of gpu.launch itself, but keeps those of the ops it moves). Run after
+    outlining, this pass sets `nvvm.minctasm = R` on each marked `gpu.func`
+    and removes the marks; with the block size that outlining records
+    (`known_block_size`, PTX `.maxntid`) it becomes PTX `.minnctapersm`, so
+    ptxas limits the registers per thread to what R resident blocks allow.
+    A kernel with two different marks is an error.
+
+    ```mlir
+    gpu.func @k() kernel attributes {known_block_size = array<i32: 512, 1, 1>} {
+      %b = gpu.block_id x {norm.min_blocks_per_sm = 2 : i32}
+    // becomes
+    gpu.func @k() kernel attributes {known_block_size = ..., nvvm.minctasm = 2 : i32}
+      %b = gpu.block_id x
+    ```
+  }];
 }
 
 def NormGPUDeviceAllocsPass : Pass<"norm-gpu-device-allocs", "::mlir::func::FuncOp"> {

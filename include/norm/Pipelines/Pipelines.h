@@ -152,6 +152,11 @@ struct NormLowerToNVVMOptions
       llvm::cl::desc("Gradient kernels load the next row before the current "
                      "row's reductions"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> gradLaunchBounds{
+      *this, "grad-launch-bounds",
+      llvm::cl::desc("Gradient kernels of static N: a one-wave persistent "
+                     "grid from a register estimate, with launch bounds"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> genericThreads{
       *this, "generic-threads",
       llvm::cl::desc("Threads per block of the generic linalg path (split "

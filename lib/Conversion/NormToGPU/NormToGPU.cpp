@@ -237,6 +237,14 @@ public:
   Value add(Value a, Value c) { return arith::AddFOp::create(b, loc, a, c); }
   Value sub(Value a, Value c) { return arith::SubFOp::create(b, loc, a, c); }
   Value mul(Value a, Value c) { return arith::MulFOp::create(b, loc, a, c); }
+  /// a·c + d, rounded once. Products that feed a sum are fused: one
+  /// rounding fewer than mul + add (what nvcc's default contraction gives
+  /// CUDA C++ kernels such as PyTorch's; upstream's lowering of arith
+  /// without fastmath flags emits mul.rn/add.rn, which ptxas never fuses).
+  Value fma(Value a, Value c, Value d) {
+    return math::FmaOp::create(b, loc, a, c, d);
+  }
+  Value neg(Value a) { return arith::NegFOp::create(b, loc, a); }
   Value addi(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value muli(Value a, Value c) { return arith::MulIOp::create(b, loc, a, c); }
   Value ult(Value a, Value c) {
@@ -547,13 +555,23 @@ gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, Value grid,
 // Forward
 //===----------------------------------------------------------------------===//
 
+/// A row's mean as hi + lo (lo small against hi): h − mean is formed as
+/// (h − hi) − lo, whose first step is exact for h near hi (Sterbenz), so y
+/// does not carry the f32 rounding of the mean itself (up to ulp(mean)/2,
+/// which on a row of mean 100 is ~4e-6, far above the ulps of y). The
+/// stored mean is the rounded hi + lo. rms norm: both null.
+struct RowCenter {
+  Value hi, lo;
+  explicit operator bool() const { return static_cast<bool>(hi); }
+};
+
 /// post_all_gather: the row's mean (layer; null for rms) and rstd from the
 /// gathered stats, merged in shard order as norm-decompose does
 /// (docs/Norm.md): N = Σ n_p, rms rstd = 1/sqrt(Σ S_p / N + ε); layer
 /// mean = Σ T_p / N, M2 = Σ M2_p + Σ n_p (T_p/n_p − mean)² (an empty shard
 /// adds 0). Every thread of the row computes it (P is small; the loads are
 /// the same addresses for the whole row).
-std::pair<Value, Value> mergeGatheredStats(RowKernel &k,
+std::pair<RowCenter, Value> mergeGatheredStats(RowKernel &k,
                                            const ForwardOperands &o,
                                            Value row) {
   OpBuilder &b = k.b;
@@ -584,7 +602,8 @@ std::pair<Value, Value> mergeGatheredStats(RowKernel &k,
       });
   Value n = totals.getResult(0);
   if (!o.isLayer)
-    return {Value(), k.rstdOf(totals.getResult(1), o.epsilon, o.epsValue, n)};
+    return {RowCenter(),
+            k.rstdOf(totals.getResult(1), o.epsilon, o.epsValue, n)};
   // mean = c + Σ_p (T_p − n_p·c) / N with c the first shard's mean (0 if
   // it is empty): each term is one fma of nearly equal numbers, so the sum
   // has no large partial sums to round (Σ T_p in f32 lost ~1e-5 of a
@@ -623,7 +642,8 @@ std::pair<Value, Value> mergeGatheredStats(RowKernel &k,
         scf::YieldOp::create(
             nb, nl, ValueRange{arith::AddFOp::create(nb, nl, sum[0], d)});
       });
-  Value mean = k.add(c, arith::DivFOp::create(b, loc, shifted.getResult(0), n));
+  Value rest = arith::DivFOp::create(b, loc, shifted.getResult(0), n);
+  Value mean = k.add(c, rest);
   auto between = scf::ForOp::create(
       b, loc, k.idx(0), shards, k.idx(1), ValueRange{zero},
       [&](OpBuilder &nb, Location nl, Value p, ValueRange sum) {
@@ -640,7 +660,7 @@ std::pair<Value, Value> mergeGatheredStats(RowKernel &k,
             nb, nl, ValueRange{arith::AddFOp::create(nb, nl, sum[0], term)});
       });
   Value m2 = k.add(totals.getResult(2), between.getResult(0));
-  return {mean, k.rstdOf(m2, o.epsilon, o.epsValue, n)};
+  return {RowCenter{c, rest}, k.rstdOf(m2, o.epsilon, o.epsValue, n)};
 }
 
 // Per row (docs/Norm.md):
@@ -677,18 +697,25 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     }
     return h;
   };
-  auto writeY = [&](Value h, Value mean, Value rstd, Value vecIndex,
+  auto centerOf = [&](Value h, RowCenter c) {
+    return c ? k.sub(k.sub(h, k.splat(c.hi)), k.splat(c.lo)) : h;
+  };
+  auto writeY = [&](Value h, RowCenter mean, Value rstd, Value vecIndex,
                     Value pred) {
     Value col = k.column(vecIndex);
-    Value centered = mean ? k.sub(h, k.splat(mean)) : h;
+    Value centered = centerOf(h, mean);
     Value xhat = k.mul(centered, k.splat(rstd));
     if (o.roundBeforeGamma)
       xhat = k.roundTrip(xhat, xType);
     Value y = xhat;
-    if (Value g = k.gammaFactor(o.gamma, o.gammaOffset, col, pred))
+    Value g = k.gammaFactor(o.gamma, o.gammaOffset, col, pred);
+    Value beta = o.beta ? k.load(o.beta, {col}, pred) : Value();
+    if (g && beta)
+      y = k.fma(y, g, beta);
+    else if (g)
       y = k.mul(y, g);
-    if (o.beta)
-      y = k.add(y, k.load(o.beta, {col}, pred));
+    else if (beta)
+      y = k.add(y, beta);
     k.store(y, o.y, {safeRow, col}, pred);
   };
   auto firstLane = [&] {
@@ -696,12 +723,12 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
                                         k.lane, k.idx(0));
     return k.andi(first, rowOk);
   };
-  auto finishStats = [&](Value mean, Value rstd) {
+  auto finishStats = [&](RowCenter mean, Value rstd) {
     Value pred = firstLane();
     if (o.rstd)
       k.storeScalar(rstd, o.rstd, safeRow, pred);
     if (o.mean && mean)
-      k.storeScalar(mean, o.mean, safeRow, pred);
+      k.storeScalar(k.add(mean.hi, mean.lo), o.mean, safeRow, pred);
   };
   // pre_all_gather, layer: T_p = Σh as n_p·m₁ + Σ(h − m₁) with one
   // rounding (fma). The tree sum Σh itself is off by ~log2(n)·ε·|Σh|, which
@@ -756,10 +783,11 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
                        /*storeResidual=*/map.keepRow || statsOnly);
       if (map.keepRow)
         h.push_back(hi);
-      partial = k.add(partial, o.isLayer ? hi : k.mul(hi, hi));
+      partial = o.isLayer ? k.add(partial, hi) : k.fma(hi, hi, partial);
     }
     Value sum = k.rowSums({k.hsum(partial)})[0];
-    Value mean, rstd;
+    RowCenter mean;
+    Value rstd;
     if (o.isLayer) {
       // Pass 2 (from registers): d = h − m₁ with m₁ = Σh/N; Σd corrects
       // the mean (m = m₁ + Σd/N: Σh in f32 loses the low bits of a large
@@ -771,12 +799,12 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
         if (pred[i])
           d = arith::SelectOp::create(b, loc, pred[i], d, k.zeros());
         dsum = k.add(dsum, d);
-        m2 = k.add(m2, k.mul(d, d));
+        m2 = k.fma(d, d, m2);
       }
       SmallVector<Value> sums = k.rowSums({k.hsum(dsum), k.hsum(m2)});
       Value shift = arith::DivFOp::create(b, loc, sums[0], k.count);
-      mean = k.add(m1, shift);
-      Value centered = k.sub(sums[1], k.mul(sums[0], shift));
+      mean = {m1, shift};
+      Value centered = k.fma(k.neg(sums[0]), shift, sums[1]);
       if (statsOnly) {
         writeShardStats(shardSum(m1, sums[0]), centered);
         return;
@@ -821,10 +849,11 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
   }
   Value partial = rowLoop(k.zeros(), [&](Value j, Value a) {
     Value h = loadH(j, nullptr, /*storeResidual=*/statsOnly);
-    return k.add(a, o.isLayer ? h : k.mul(h, h));
+    return o.isLayer ? k.add(a, h) : k.fma(h, h, a);
   });
   Value sum = k.rowSums({k.hsum(partial)})[0];
-  Value mean, rstd;
+  RowCenter mean;
+  Value rstd;
   if (o.isLayer) {
     // As above: the mean corrected by Σ(h − m₁).
     Value m1 = arith::DivFOp::create(b, loc, sum, k.count);
@@ -833,10 +862,10 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     });
     Value dsumRow = k.rowSums({k.hsum(dsum)})[0];
     Value shift = arith::DivFOp::create(b, loc, dsumRow, k.count);
-    mean = k.add(m1, shift);
+    mean = {m1, shift};
     Value m2 = rowLoop(k.zeros(), [&](Value j, Value a) {
-      Value d = k.sub(loadH(j, nullptr, false), k.splat(mean));
-      return k.add(a, k.mul(d, d));
+      Value d = centerOf(loadH(j, nullptr, false), mean);
+      return k.fma(d, d, a);
     });
     Value centered = k.rowSums({k.hsum(m2)})[0];
     if (statsOnly) {
@@ -1019,12 +1048,12 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
             if (wantDx) {
               Value gm = gammaChunk(i);
               Value g = gm ? k.mul(dy, gm) : dy;
-              c1 = k.add(c1, k.mul(g, xhat));
+              c1 = k.fma(g, xhat, c1);
               c2 = k.add(c2, g);
             }
             unsigned at = 0;
             if (wantDg)
-              newCarried[at + i] = k.add(carried[at + i], k.mul(dy, xhat));
+              newCarried[at + i] = k.fma(dy, xhat, carried[at + i]);
             at += wantDg ? numChunks : 0;
             if (wantDb)
               newCarried[at + i] = k.add(carried[at + i], dy);
@@ -1040,7 +1069,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
             SmallVector<Value> sums =
                 o.isLayer ? k.rowSums({k.hsum(c1), k.hsum(c2)})
                           : k.rowSums({k.hsum(c1)});
-            Value m1 = arith::DivFOp::create(b, loc, sums[0], k.count);
+            Value m1 = k.neg(arith::DivFOp::create(b, loc, sums[0], k.count));
             Value m2 = o.isLayer
                            ? arith::DivFOp::create(b, loc, sums[1], k.count)
                                  .getResult()
@@ -1050,7 +1079,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
               Value xhat = xhatOf(x);
               Value gm = gammaChunk(i);
               Value g = gm ? k.mul(dy, gm) : dy;
-              Value t = k.sub(g, k.mul(xhat, k.splat(m1)));
+              Value t = k.fma(xhat, k.splat(m1), g); // m1 negated
               if (m2)
                 t = k.sub(t, k.splat(m2));
               k.store(k.mul(t, k.splat(rstd)), o.dx,
@@ -1087,13 +1116,13 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
                 Value dy = k.load(o.dy, {row, col}, nullptr);
                 Value gm = gammaAt(col, nullptr);
                 Value g = gm ? k.mul(dy, gm) : dy;
-                return SmallVector<Value>{k.add(a[0], k.mul(g, xhatOf(x))),
+                return SmallVector<Value>{k.fma(g, xhatOf(x), a[0]),
                                           k.add(a[1], g)};
               }));
           SmallVector<Value> r =
               o.isLayer ? k.rowSums({k.hsum(sums[0]), k.hsum(sums[1])})
                         : k.rowSums({k.hsum(sums[0])});
-          m1 = arith::DivFOp::create(b, loc, r[0], k.count);
+          m1 = k.neg(arith::DivFOp::create(b, loc, r[0], k.count));
           if (o.isLayer)
             m2 = arith::DivFOp::create(b, loc, r[1], k.count);
         }
@@ -1105,14 +1134,14 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
           if (wantDx) {
             Value gm = gammaAt(col, nullptr);
             Value g = gm ? k.mul(dy, gm) : dy;
-            Value t = k.sub(g, k.mul(xhat, k.splat(m1)));
+            Value t = k.fma(xhat, k.splat(m1), g); // m1 negated
             if (m2)
               t = k.sub(t, k.splat(m2));
             k.store(k.mul(t, k.splat(rstd)), o.dx, {row, col}, nullptr);
           }
           if (wantDg) {
             Value p = k.load(o.dgammaPartial, {k.bid, col}, nullptr);
-            k.store(k.add(p, k.mul(dy, xhat)), o.dgammaPartial, {k.bid, col},
+            k.store(k.fma(dy, xhat, p), o.dgammaPartial, {k.bid, col},
                     nullptr);
           }
           if (wantDb) {
@@ -1169,14 +1198,42 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
   }
 }
 
+/// The persistent gradient grid of a static N as one wave: blocks per SM R
+/// from an estimate of the registers per thread (the row values each thread
+/// holds, `perElement` per element, plus ~26 for addresses, indices and
+/// scalars: within 2-10 of ptxas's counts for the kernels of the bf16
+/// benchmark, ncu on the H200, 2026-12-03). An estimate up to 80 is held to
+/// 64 (ptxas fits it, mostly by rematerializing addresses), which gives
+/// 1024 resident threads per SM; beyond, R is what the estimate allows.
+/// Returns {grid blocks, R}: `persistentBlocks` is 2 per SM, so the SMs
+/// are persistentBlocks / 2. Measured before (same date): grids of 2 SMs'
+/// worth of 512-thread blocks with 74-114 registers (1 resident) ran as two
+/// waves, 128-thread blocks with 72 (7 resident, 8 launched) as 1.14.
+std::pair<int64_t, int64_t> residentGrid(const RowMapping &map,
+                                         int64_t perElement,
+                                         int64_t persistentBlocks) {
+  int64_t block = map.blockSize();
+  int64_t estimate = map.vecsPerThread * map.vec * perElement + 26;
+  int64_t regs = estimate <= 80 ? 64 : 8 * ceilDiv(estimate, 8);
+  int64_t perSM = std::clamp<int64_t>(65536 / (block * regs), 1,
+                                      std::min<int64_t>(32, 2048 / block));
+  int64_t sms = std::max<int64_t>(1, persistentBlocks / 2);
+  return {sms * perSM, perSM};
+}
+
 /// Second stage of dgamma/dbeta, one kernel for both: out[c] = Σ_p
 /// partial[p, c] over the P partial rows of each (partial, out) pair, in a
-/// fixed order: 16 threads per column each sum the rows p ≡ ty (mod 16) in
-/// order, then thread ty = 0 adds the 16 sums in order.
+/// fixed order: kRowsPar threads per column each sum the rows
+/// p ≡ ty (mod kRowsPar) in increasing p, then thread ty = 0 adds the
+/// kRowsPar sums in order. The per-thread loop issues kUnroll loads before
+/// it adds them (in the same order), so kUnroll reads are in flight instead
+/// of one: measured (ncu, H200, 2026-12-03) with 16 threads and one load at
+/// a time, the kernel took 10-11 µs for P = 1056 at N = 1024, a third of the
+/// row kernel's time, stalled on L1TEX scoreboard 31-69 cycles per issue.
 void emitColumnSums(OpBuilder &b, Location loc, Type acc,
                     ArrayRef<std::pair<Value, Value>> sums, Value numPartials,
                     Value numCols) {
-  constexpr int64_t kCols = 32, kRowsPar = 16;
+  constexpr int64_t kCols = 32, kRowsPar = 32, kUnroll = 8;
   int64_t numSums = sums.size();
   Value grid = arith::CeilDivUIOp::create(
       b, loc, numCols, arith::ConstantIndexOp::create(b, loc, kCols));
@@ -1200,15 +1257,35 @@ void emitColumnSums(OpBuilder &b, Location loc, Type acc,
   auto sumIf = scf::IfOp::create(
       b, loc, colOk,
       [&](OpBuilder &nb, Location nl) {
+        Value last = arith::SubIOp::create(
+            nb, nl, numPartials, arith::ConstantIndexOp::create(nb, nl, 1));
         auto loop = scf::ForOp::create(
-            nb, nl, ty, numPartials, idx(kRowsPar), zeros,
-            [&](OpBuilder &lb, Location ll, Value p, ValueRange a) {
-              SmallVector<Value> next;
-              for (int64_t s = 0; s < numSums; ++s) {
-                Value v = memref::LoadOp::create(lb, ll, sums[s].first,
-                                                 ValueRange{p, col});
-                next.push_back(arith::AddFOp::create(lb, ll, a[s], v));
+            nb, nl, ty, numPartials,
+            arith::ConstantIndexOp::create(nb, nl, kRowsPar * kUnroll), zeros,
+            [&](OpBuilder &lb, Location ll, Value p0, ValueRange a) {
+              // Rows p0 + u·kRowsPar past the end read the last row
+              // (clamped) and add nothing.
+              SmallVector<Value> valid, values;
+              for (int64_t u = 0; u < kUnroll; ++u) {
+                Value p = arith::AddIOp::create(
+                    lb, ll, p0,
+                    arith::ConstantIndexOp::create(lb, ll, u * kRowsPar));
+                Value ok = arith::CmpIOp::create(
+                    lb, ll, arith::CmpIPredicate::ult, p, numPartials);
+                Value safe = arith::MinUIOp::create(lb, ll, p, last);
+                valid.push_back(ok);
+                for (int64_t s = 0; s < numSums; ++s)
+                  values.push_back(memref::LoadOp::create(
+                      lb, ll, sums[s].first, ValueRange{safe, col}));
               }
+              SmallVector<Value> next(a);
+              for (int64_t u = 0; u < kUnroll; ++u)
+                for (int64_t s = 0; s < numSums; ++s)
+                  next[s] = arith::SelectOp::create(
+                      lb, ll, valid[u],
+                      arith::AddFOp::create(lb, ll, next[s],
+                                            values[u * numSums + s]),
+                      next[s]);
               scf::YieldOp::create(lb, ll, next);
             });
         scf::YieldOp::create(nb, nl, loop.getResults());
@@ -1539,16 +1616,35 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
                          (o.dx && o.gamma ? 1 : 0);
     if (options.gradPrefetch)
       perElement += ceilDiv(2 * bytes, 4);
-    RowMapping map = chooseMapping(n, bytes, options.gradElements, perElement,
-                                   options);
-    // Measured (H200, bf16, M = 16384, 2026-12-03): the prefetch gains
-    // 4-26 points of copy wherever it applies except layer norm with the
-    // row re-read (N = 16384: 41% of copy without, 24% with, spilling).
-    map.prefetch = options.gradPrefetch && map.isStatic();
-    if (map.prefetch && o.isLayer && !map.keepRow) {
-      map = chooseMapping(n, bytes, options.gradElements,
+    auto pick = [&](int64_t targetElements) {
+      RowMapping m =
+          chooseMapping(n, bytes, targetElements, perElement, options);
+      // Measured (H200, bf16, M = 16384, 2026-12-03): the prefetch gains
+      // 4-26 points of copy wherever it applies except layer norm with the
+      // row re-read (N = 16384: 41% of copy without, 24% with, spilling).
+      m.prefetch = options.gradPrefetch && m.isStatic();
+      if (m.prefetch && o.isLayer && !m.keepRow) {
+        m = chooseMapping(n, bytes, targetElements,
                           perElement - ceilDiv(2 * bytes, 4), options);
-      map.prefetch = false;
+        m.prefetch = false;
+      }
+      return m;
+    };
+    RowMapping map = pick(options.gradElements);
+    // A 1024-thread row gets at most 64 registers a thread. With 16 or
+    // more elements a thread, when the column sums (one register an
+    // element each) and the row as loaded (x and dy in their own type) take
+    // more than 32 of them, ptxas spills: 112-332 bytes, 40-45% of copy
+    // for layer norm bf16 and both f32 norms at N = 16384. Half the
+    // threads, twice the elements (128 registers) measured 60%, 51% and
+    // 59% there; rms bf16, whose sums and row fit, ran 80% at 1024 threads
+    // and 73% at 512 and keeps 1024 (H200, M = 16384, 2026-12-03).
+    if (map.isStatic() && sums && map.threadsPerRow == 1024) {
+      int64_t elems = map.vecsPerThread * map.vec;
+      int64_t numSums = (dgamma ? 1 : 0) + (dbeta ? 1 : 0);
+      if (elems >= 16 && 2 * elems <= 32 &&
+          elems * (numSums + ceilDiv(2 * bytes, 4)) > 32)
+        map = pick(ceilDiv(*n, 512));
     }
     Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
     Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
@@ -1563,6 +1659,15 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
       // proportionally more, so that the grid fills the GPU alike.
       int64_t maxBlocks = options.persistentBlocks *
                           std::max<int64_t>(1, 512 / map.blockSize());
+      int64_t minBlocksPerSM = 0;
+      if (sums && options.gradLaunchBounds && map.isStatic()) {
+        std::tie(maxBlocks, minBlocksPerSM) =
+            residentGrid(map,
+                         perElement - (options.gradPrefetch && !map.prefetch
+                                           ? ceilDiv(2 * bytes, 4)
+                                           : 0),
+                         options.persistentBlocks);
+      }
       Value grid =
           sums ? arith::MinUIOp::create(
                      rewriter, loc, blocks,
@@ -1596,6 +1701,10 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
             createLaunch(rewriter, loc, grid, m.blockSize(), 1, workgroup);
         RowKernel k(rewriter, loc, acc, m, numRows, numCols,
                     launch.getWorkgroupAttributions()[0]);
+        if (minBlocksPerSM > 0)
+          k.bid.getDefiningOp()->setAttr(
+              kMinBlocksPerSMAttr,
+              rewriter.getI32IntegerAttr(static_cast<int32_t>(minBlocksPerSM)));
         emitBackwardBody(k, o,
                          workgroup.size() > 1
                              ? Value(launch.getWorkgroupAttributions()[1])
@@ -1676,6 +1785,7 @@ struct ConvertNormToGPUPass final
     options.loopThreads = loopThreads;
     options.gradElements = gradElements;
     options.gradPrefetch = gradPrefetch;
+    options.gradLaunchBounds = gradLaunchBounds;
     RewritePatternSet patterns(&getContext());
     populateNormToGPUConversionPatterns(patterns, options);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -1,4 +1,5 @@
 // RUN: norm-opt %s --convert-norm-to-gpu -split-input-file | FileCheck %s
+// RUN: norm-opt %s --convert-norm-to-gpu="grad-launch-bounds=false" -split-input-file | FileCheck %s --check-prefix=NOLB
 
 // Static N = 4096 bf16: 128 threads per row (one row per block), four
 // 128-bit loads per thread, kept in registers; warp shuffles, then one
@@ -94,20 +95,28 @@ func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
 
 // Gradient with dgamma and dbeta: a persistent grid (at most 264 blocks of
 // 512 threads) writes one partial row per block into device memory, then
-// one fixed-order column-sum kernel (32 × 16 threads) reduces both. The row
+// one fixed-order column-sum kernel (32 × 32 threads) reduces both. The row
 // loop is software-pipelined: the next row's x and dy (bf16) and its mean
 // and rstd are loaded before this row's work and carried as iter_args.
+// With grad-launch-bounds (the default) the grid is the blocks per SM that
+// the register estimate allows (2 of 512 threads: 264 = 2 × 132 SMs), and
+// the kernel is marked for norm-gpu-launch-bounds; without, the same grid,
+// no mark.
 // CHECK-LABEL: func.func @layer_grad
 // CHECK:         %[[G:.+]] = arith.minui %{{.+}}, %c264
+// NOLB-LABEL: func.func @layer_grad
+// NOLB:         arith.minui %{{.+}}, %c264
+// NOLB-NOT:     norm.min_blocks_per_sm
 // CHECK:         %[[PG:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
 // CHECK:         %[[PB:.+]] = gpu.alloc  (%[[G]]) : memref<?x4096xf32>
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[G]], {{.*}}) threads({{.*}}) in ({{.*}} = %c512,
+// CHECK:           gpu.block_id  x {norm.min_blocks_per_sm = 2 : i32}
 // CHECK:           gpu.grid_dim  x
 // CHECK:           scf.for {{.*}} iter_args({{.*}}) -> ({{.*}}vector<8xbf16>, vector<8xbf16>, f32, f32)
 // CHECK:             gpu.shuffle
 // CHECK:             scf.yield
-// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c16,
-// CHECK-SAME:      workgroup({{.*}} : memref<2x16x32xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c32,
+// CHECK-SAME:      workgroup({{.*}} : memref<2x32x32xf32, #gpu.address_space<workgroup>>)
 // CHECK-NOT:     gpu.launch
 // CHECK:         gpu.dealloc  %[[PG]]
 // CHECK:         gpu.dealloc  %[[PB]]
@@ -287,5 +296,33 @@ func.func @post_rms(%x: memref<?x4096xbf16>, %s: memref<?x8xf32>,
       stats(%s : memref<?x8xf32>) gamma(%w : memref<4096xbf16>)
       outs(%y : memref<?x4096xbf16>)
       {stats_layout = #norm.stats<count_sumsq>, gamma_offset = 1.0 : f64}
+  return
+}
+
+// -----
+
+// N = 16384 bf16 layer norm gradient: 1024 threads a row would hold 16
+// elements each, and the two column sums plus the loaded row exceed half
+// of the 64 registers such a block allows, so the row gets 512 threads of
+// 32 elements (128 registers); one block of them fits an SM, so the grid
+// is 132 blocks (one wave), marked 1. Without launch bounds the mapping is
+// the same; the grid is 264 blocks (two waves) and there is no mark.
+// CHECK-LABEL: func.func @layer_grad_16k
+// CHECK:         arith.minui %{{.+}}, %c132
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512,
+// CHECK:           gpu.block_id  x {norm.min_blocks_per_sm = 1 : i32}
+// NOLB-LABEL: func.func @layer_grad_16k
+// NOLB:         arith.minui %{{.+}}, %c264
+// NOLB:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512,
+// NOLB-NOT:     norm.min_blocks_per_sm
+func.func @layer_grad_16k(%dy: memref<?x16384xbf16>, %x: memref<?x16384xbf16>,
+                          %mean: memref<?xf32>, %rstd: memref<?xf32>,
+                          %w: memref<16384xbf16>, %dx: memref<?x16384xbf16>,
+                          %dw: memref<16384xf32>, %db: memref<16384xf32>) {
+  norm.layer_norm_grad ins(%dy : memref<?x16384xbf16>, %x : memref<?x16384xbf16>,
+                           %mean : memref<?xf32>, %rstd : memref<?xf32>)
+      gamma(%w : memref<16384xbf16>)
+      outs dx(%dx : memref<?x16384xbf16>) dgamma(%dw : memref<16384xf32>)
+           dbeta(%db : memref<16384xf32>)
   return
 }

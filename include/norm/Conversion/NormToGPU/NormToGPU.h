@@ -27,7 +27,19 @@ struct NormToGPUOptions {
   /// Gradient kernels load the next row's x, dy and statistics before the
   /// current row's reductions (software pipelining of the row loop).
   bool gradPrefetch = true;
+  /// Gradient kernels of static N: the persistent grid is sized to the
+  /// blocks per SM that an estimate of the kernel's registers allows, and
+  /// the kernel is marked (`norm.min_blocks_per_sm`, turned into
+  /// `nvvm.minctasm` by norm-gpu-launch-bounds after outlining) so that
+  /// ptxas keeps its registers within that residency: the grid is one wave.
+  bool gradLaunchBounds = true;
 };
+
+/// The discardable attribute (an i32 on an op inside a gpu.launch body)
+/// that asks norm-gpu-launch-bounds for `nvvm.minctasm` on the outlined
+/// kernel. It rides on an op of the body because upstream's outlining does
+/// not carry gpu.launch's own attributes to the gpu.func.
+inline constexpr const char *kMinBlocksPerSMAttr = "norm.min_blocks_per_sm";
 
 /// Elements per vector access of a row of static length `n`: the largest
 /// power of two ≤ vectorBytes / elementBytes that divides n (1 at least).
