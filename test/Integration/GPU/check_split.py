@@ -151,6 +151,17 @@ def run_split(lib, tag, m, gen):
               if layer else 0.0)
     xhat_u = (hd - mean_u) * rstd_u
     xg = xhat_u.abs() * gamma.double().abs()
+    if layer:
+        # The first step of the centering, h − hi, rounds relative to
+        # |h − hi|, not |h − mean|: hi is shard 0's mean c in the split (off
+        # the row's mean by |mean − c|) and m₁ = Σh/N in the unsplit (off by
+        # the tree sum's error, ≤ log2(N)·2^-24·mean|h|): two roundings of
+        # that each, where x̂ is near 0.
+        c0 = gathered[:, 1:2].double() / gathered[:, 0:1].double()
+        hi_off = ((torch.stack(means)[0].double()[:, None] - c0).abs()
+                  + torch.log2(torch.tensor(float(big)))
+                  * hd.abs().mean(-1, keepdim=True) * 2.0 ** -24)
+        d_mean = d_mean + 2.0 ** -23 * hi_off
     moved = gamma.double().abs() * (d_mean * rstd_u
                                     + xhat_u.abs() * d_rstd / rstd_u)
     over = ((du - moved * (1 + 1e-6) - 2.0 ** -21 * xg).clamp(min=0)
