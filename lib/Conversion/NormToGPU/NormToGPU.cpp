@@ -1069,7 +1069,8 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
             SmallVector<Value> sums =
                 o.isLayer ? k.rowSums({k.hsum(c1), k.hsum(c2)})
                           : k.rowSums({k.hsum(c1)});
-            Value m1 = k.neg(arith::DivFOp::create(b, loc, sums[0], k.count));
+            Value negM1 =
+                k.neg(arith::DivFOp::create(b, loc, sums[0], k.count));
             Value m2 = o.isLayer
                            ? arith::DivFOp::create(b, loc, sums[1], k.count)
                                  .getResult()
@@ -1079,7 +1080,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
               Value xhat = xhatOf(x);
               Value gm = gammaChunk(i);
               Value g = gm ? k.mul(dy, gm) : dy;
-              Value t = k.fma(xhat, k.splat(m1), g); // m1 negated
+              Value t = k.fma(xhat, k.splat(negM1), g);
               if (m2)
                 t = k.sub(t, k.splat(m2));
               k.store(k.mul(t, k.splat(rstd)), o.dx,
@@ -1107,7 +1108,8 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
                      })
               .getResults();
         };
-        Value m1, m2;
+        // −mean(g·x̂), and mean(g) for layer norm.
+        Value negM1, m2;
         if (wantDx) {
           SmallVector<Value> sums(forRow(
               {k.zeros(), k.zeros()}, [&](Value j, ValueRange a) {
@@ -1122,7 +1124,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
           SmallVector<Value> r =
               o.isLayer ? k.rowSums({k.hsum(sums[0]), k.hsum(sums[1])})
                         : k.rowSums({k.hsum(sums[0])});
-          m1 = k.neg(arith::DivFOp::create(b, loc, r[0], k.count));
+          negM1 = k.neg(arith::DivFOp::create(b, loc, r[0], k.count));
           if (o.isLayer)
             m2 = arith::DivFOp::create(b, loc, r[1], k.count);
         }
@@ -1134,7 +1136,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
           if (wantDx) {
             Value gm = gammaAt(col, nullptr);
             Value g = gm ? k.mul(dy, gm) : dy;
-            Value t = k.fma(xhat, k.splat(m1), g); // m1 negated
+            Value t = k.fma(xhat, k.splat(negM1), g);
             if (m2)
               t = k.sub(t, k.splat(m2));
             k.store(k.mul(t, k.splat(rstd)), o.dx, {row, col}, nullptr);
@@ -1611,21 +1613,24 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
     std::optional<int64_t> n = staticCount(iface);
     int64_t bytes = elementBytes({o.dy, o.x, o.dx});
     // Registers per element of a thread's columns: x, dy, γ, the partial
-    // sums, and with prefetch the next row's x and dy in their own type.
-    int64_t perElement = 2 + (dgamma ? 1 : 0) + (dbeta ? 1 : 0) +
-                         (o.dx && o.gamma ? 1 : 0);
-    if (options.gradPrefetch)
-      perElement += ceilDiv(2 * bytes, 4);
+    // sums, and with prefetch the next row's x and dy in their own type
+    // (`rowRegs`).
+    int64_t numSums = (dgamma ? 1 : 0) + (dbeta ? 1 : 0);
+    int64_t rowRegs = ceilDiv(2 * bytes, 4);
+    auto perElement = [&](bool prefetch) {
+      return 2 + numSums + (o.dx && o.gamma ? 1 : 0) +
+             (prefetch ? rowRegs : 0);
+    };
     auto pick = [&](int64_t targetElements) {
-      RowMapping m =
-          chooseMapping(n, bytes, targetElements, perElement, options);
+      RowMapping m = chooseMapping(n, bytes, targetElements,
+                                   perElement(options.gradPrefetch), options);
       // Measured (H200, bf16, M = 16384, 2026-12-03): the prefetch gains
       // 4-26 points of copy wherever it applies except layer norm with the
       // row re-read (N = 16384: 41% of copy without, 24% with, spilling).
       m.prefetch = options.gradPrefetch && m.isStatic();
       if (m.prefetch && o.isLayer && !m.keepRow) {
-        m = chooseMapping(n, bytes, targetElements,
-                          perElement - ceilDiv(2 * bytes, 4), options);
+        m = chooseMapping(n, bytes, targetElements, perElement(false),
+                          options);
         m.prefetch = false;
       }
       return m;
@@ -1641,9 +1646,7 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
     // and 73% at 512 and keeps 1024 (H200, M = 16384, 2026-12-03).
     if (map.isStatic() && sums && map.threadsPerRow == 1024) {
       int64_t elems = map.vecsPerThread * map.vec;
-      int64_t numSums = (dgamma ? 1 : 0) + (dbeta ? 1 : 0);
-      if (elems >= 16 && 2 * elems <= 32 &&
-          elems * (numSums + ceilDiv(2 * bytes, 4)) > 32)
+      if (elems >= 16 && 2 * elems <= 32 && elems * (numSums + rowRegs) > 32)
         map = pick(ceilDiv(*n, 512));
     }
     Value numRows = memref::DimOp::create(rewriter, loc, o.x, 0);
@@ -1661,12 +1664,8 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
                           std::max<int64_t>(1, 512 / map.blockSize());
       int64_t minBlocksPerSM = 0;
       if (sums && options.gradLaunchBounds && map.isStatic()) {
-        std::tie(maxBlocks, minBlocksPerSM) =
-            residentGrid(map,
-                         perElement - (options.gradPrefetch && !map.prefetch
-                                           ? ceilDiv(2 * bytes, 4)
-                                           : 0),
-                         options.persistentBlocks);
+        std::tie(maxBlocks, minBlocksPerSM) = residentGrid(
+            map, perElement(map.prefetch), options.persistentBlocks);
       }
       Value grid =
           sums ? arith::MinUIOp::create(

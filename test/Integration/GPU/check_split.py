@@ -172,7 +172,7 @@ def run_split(lib, tag, m, gen):
         r_, c_ = divmod(int(over.argmax()), big)
         notes.append(f"FAIL y vs unsplit (row {r_} col {c_}: split "
                      f"{y[r_, c_].item():.9g} unsplit {u[r_, c_].item():.9g} "
-                     f"moved {moved[r_, c_].item() if torch.is_tensor(moved) else moved:.3g})")
+                     f"moved {moved[r_, c_].item():.3g})")
     notes.append(f"vs unsplit {ulps:.0f} ulp")
     for name, got in (("rstd", torch.stack(rstds)),
                       ("mean", torch.stack(means) if layer else None)):
