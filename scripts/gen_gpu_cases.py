@@ -174,6 +174,9 @@ def test_cases():
             ("large", 16384, True, dict(dbeta=True)),
             ("dyn", 3000, False, dict(dbeta=True)),
             ("huge_loop", 262152, True, dict(dbeta=True)),
+            # The column-sum kernel's 8-column tiles with a partial last
+            # tile (1020 = 127.5 tiles).
+            ("column_tail", 1020, True, dict(dbeta=True)),
         ]
         for suffix, n, static, kw in variants:
             cases.append(Case(f"{base}_{suffix}", op, dt, n, static, **kw))

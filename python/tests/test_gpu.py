@@ -307,6 +307,40 @@ def cuda_graph(tag):
               "new data equal eager calls bitwise")
 
 
+def no_graph(tag):
+    """Calls that record no autograd graph (torch.no_grad, inference mode,
+    inputs that need no grad) take the C++ ops' direct path: the same
+    outputs, bitwise, as a call that records one, and no grad_fn."""
+    dev = "cuda"
+    for dt in (torch.float32, torch.bfloat16):
+        x = torch.randn(37, 4096, device=dev, dtype=dt)
+        w = torch.randn(4096, device=dev, dtype=dt)
+        b = torch.randn(4096, device=dev, dtype=dt)
+        r = torch.randn(37, 4096, device=dev, dtype=dt)
+        for name, call in (
+                ("rms", lambda x, w, b, r: torch.ops.norm.rms_norm(
+                    x, w, r, 1e-6, 1.0)),
+                ("ln", lambda x, w, b, r: torch.ops.norm.layer_norm(
+                    x, w, b, r, 1e-5))):
+            xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+            recorded = call(xg, wg, b, r)
+            for mode, fn in (
+                    ("no grad", lambda: torch.no_grad()),
+                    ("inference", lambda: torch.inference_mode()),
+                    ("plain inputs", lambda: torch.enable_grad())):
+                with fn():
+                    args = (x, w, b, r) if mode == "plain inputs" else (
+                        xg, wg, b, r)
+                    out = call(*args)
+                same = all(torch.equal(o, p.detach())
+                           for o, p in zip(out, recorded))
+                ok = (recorded[0].grad_fn is not None and same
+                      and out[0].grad_fn is None)
+                check(ok, f"{tag}: {name} {dt} {mode}: outputs of the call "
+                          "without a graph equal the recorded call's")
+    torch.cuda.synchronize()
+
+
 def main():
     if len(sys.argv) > 1:
         norm_torch.load(sys.argv[1])
@@ -320,6 +354,7 @@ def main():
                else torch.cuda.stream(torch.cuda.current_stream()))
         with ctx:
             opchecks(tag)
+            no_graph(tag)
             numerics(tag, gen)
             training(tag)
             cuda_graph(tag)

@@ -1223,19 +1223,37 @@ std::pair<int64_t, int64_t> residentGrid(const RowMapping &map,
   return {sms * perSM, perSM};
 }
 
+/// Columns per block of the column-sum kernel (its 1024 threads are
+/// `kCols` columns × 1024/kCols partial-row lanes): 32 (a warp reads 128
+/// contiguous bytes of a partial row) unless that leaves fewer than 64
+/// blocks for a static N (N < 2048), then 8 (32-byte sectors still whole;
+/// 128 blocks at N = 1024). Measured (H200, M = 16384, 2026-12-04, A/B in
+/// one run): at N = 1024, where 32 columns made 32 blocks for 1056 partial
+/// rows (ncu: 6.4-8.7 µs next to a 25-28 µs row kernel), 8 columns gained
+/// 2.3-3.6 points of copy (rms bf16 75.2 -> 77.5%, ln f16 68.5 -> 72.1%);
+/// at N = 2048, 16 columns (128 blocks) lost 0.4-1.1 points, so N >= 2048
+/// keeps 32. A dynamic N keeps 32.
+int64_t columnTile(std::optional<int64_t> n) {
+  return n && ceilDiv(*n, 32) < 64 ? 8 : 32;
+}
+
 /// Second stage of dgamma/dbeta, one kernel for both: out[c] = Σ_p
 /// partial[p, c] over the P partial rows of each (partial, out) pair, in a
-/// fixed order: kRowsPar threads per column each sum the rows
-/// p ≡ ty (mod kRowsPar) in increasing p, then thread ty = 0 adds the
-/// kRowsPar sums in order. The per-thread loop issues kUnroll loads before
-/// it adds them (in the same order), so kUnroll reads are in flight instead
-/// of one: measured (ncu, H200, 2026-12-03) with 16 threads and one load at
-/// a time, the kernel took 10-11 µs for P = 1056 at N = 1024, a third of the
+/// fixed order (bitwise reproducible): R = 1024/kCols threads per column
+/// each sum the rows p ≡ ty (mod R) in increasing p, then thread ty = 0 adds
+/// the R sums in order (R = 32), or, for R = 128, a fixed tree in shared
+/// memory does (step h = 64, ..., 1: lane ty < h adds lane ty + h), since
+/// 128 dependent shared-memory loads in one thread would take longer than
+/// the sums. The per-thread loop issues kUnroll loads before it adds
+/// them (in the same order), so kUnroll reads are in flight instead of one:
+/// measured (ncu, H200, 2026-12-03) with 16 threads and one load at a
+/// time, the kernel took 10-11 µs for P = 1056 at N = 1024, a third of the
 /// row kernel's time, stalled on L1TEX scoreboard 31-69 cycles per issue.
 void emitColumnSums(OpBuilder &b, Location loc, Type acc,
                     ArrayRef<std::pair<Value, Value>> sums, Value numPartials,
-                    Value numCols) {
-  constexpr int64_t kCols = 32, kRowsPar = 32, kUnroll = 8;
+                    Value numCols, std::optional<int64_t> staticCols) {
+  constexpr int64_t kUnroll = 8;
+  const int64_t kCols = columnTile(staticCols), kRowsPar = 1024 / kCols;
   int64_t numSums = sums.size();
   Value grid = arith::CeilDivUIOp::create(
       b, loc, numCols, arith::ConstantIndexOp::create(b, loc, kCols));
@@ -1299,6 +1317,28 @@ void emitColumnSums(OpBuilder &b, Location loc, Type acc,
     memref::StoreOp::create(b, loc, sumIf.getResult(s), smem,
                             ValueRange{idx(s), ty, tx});
   gpu::BarrierOp::create(b, loc);
+  bool tree = kRowsPar > 32;
+  for (int64_t h = kRowsPar / 2; tree && h >= 1; h /= 2) {
+    Value lower =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, ty, idx(h));
+    auto addIf = scf::IfOp::create(
+        b, loc, arith::AndIOp::create(b, loc, lower, colOk), false);
+    {
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(addIf.thenBlock());
+      Value upper = arith::AddIOp::create(b, loc, ty, idx(h));
+      for (int64_t s = 0; s < numSums; ++s) {
+        Value mine =
+            memref::LoadOp::create(b, loc, smem, ValueRange{idx(s), ty, tx});
+        Value theirs = memref::LoadOp::create(b, loc, smem,
+                                              ValueRange{idx(s), upper, tx});
+        memref::StoreOp::create(b, loc,
+                                arith::AddFOp::create(b, loc, mine, theirs),
+                                smem, ValueRange{idx(s), ty, tx});
+      }
+    }
+    gpu::BarrierOp::create(b, loc);
+  }
   Value first =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, ty, idx(0));
   auto writeIf = scf::IfOp::create(
@@ -1307,7 +1347,7 @@ void emitColumnSums(OpBuilder &b, Location loc, Type acc,
   for (int64_t s = 0; s < numSums; ++s) {
     Value total =
         memref::LoadOp::create(b, loc, smem, ValueRange{idx(s), idx(0), tx});
-    for (int64_t r = 1; r < kRowsPar; ++r)
+    for (int64_t r = 1; !tree && r < kRowsPar; ++r)
       total = arith::AddFOp::create(
           b, loc, total,
           memref::LoadOp::create(b, loc, smem, ValueRange{idx(s), idx(r), tx}));
@@ -1720,7 +1760,7 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
         if (out)
           columnSums.push_back({partial, out});
       if (!columnSums.empty()) {
-        emitColumnSums(rewriter, loc, acc, columnSums, grid, numCols);
+        emitColumnSums(rewriter, loc, acc, columnSums, grid, numCols, n);
         for (auto [partial, out] : columnSums)
           gpu::DeallocOp::create(rewriter, loc, Type(), ValueRange{}, partial);
       }

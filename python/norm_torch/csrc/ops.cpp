@@ -476,10 +476,33 @@ struct LayerNormFn : torch::autograd::Function<LayerNormFn> {
   }
 };
 
+/// Whether a call records an autograd node: grad mode on and some tensor
+/// input requiring grad. When not (inference, torch.no_grad, inputs that
+/// need no grad), the ops call the CUDA kernel below autograd directly:
+/// torch::autograd::Function::apply builds its node, context and saved
+/// data on every call whether or not a graph is recorded, host time that
+/// a small-M call pays in full.
+bool recordsGraph(const at::Tensor &x,
+                  std::initializer_list<const c10::optional<at::Tensor> *> opt) {
+  if (!at::GradMode::is_enabled())
+    return false;
+  if (x.requires_grad())
+    return true;
+  for (auto *t : opt)
+    if (t->has_value() && (*t)->requires_grad())
+      return true;
+  return false;
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor>
 rmsNormAutograd(const at::Tensor &x, const c10::optional<at::Tensor> &weight,
                 const c10::optional<at::Tensor> &residual, double eps,
                 double offset) {
+  if (!recordsGraph(x, {&weight, &residual})) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    static auto fwd = op<RmsSig>("norm::rms_norm");
+    return fwd.call(x, weight, residual, eps, offset);
+  }
   auto out = RmsNormFn::apply(x, weight, residual, eps, offset);
   return {out[0], out[1], out[2]};
 }
@@ -488,6 +511,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>
 layerNormAutograd(const at::Tensor &x, const c10::optional<at::Tensor> &weight,
                   const c10::optional<at::Tensor> &bias,
                   const c10::optional<at::Tensor> &residual, double eps) {
+  if (!recordsGraph(x, {&weight, &bias, &residual})) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    static auto fwd = op<LnSig>("norm::layer_norm");
+    return fwd.call(x, weight, bias, residual, eps);
+  }
   auto out = LayerNormFn::apply(x, weight, bias, residual, eps);
   return {out[0], out[1], out[2], out[3]};
 }

@@ -134,6 +134,50 @@ func.func @layer_grad(%dy: memref<?x4096xbf16>, %x: memref<?x4096xbf16>,
 
 // -----
 
+// The column-sum kernel keeps 1024 threads but takes 8 columns a block
+// when 32 would leave fewer than 64 blocks (N < 2048): N = 1024 gets 8
+// columns × 128 partial-row lanes (grid 128), whose sums a fixed tree adds
+// (7 halving steps, a barrier after each); N = 2048 keeps 32 × 32 and one
+// barrier (thread 0 adds the 32 sums in order).
+// CHECK-LABEL: func.func @layer_grad_1k
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %{{.+}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c128,
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c128, {{.*}}) threads({{.*}}) in ({{.*}} = %c8, {{.*}} = %c128,
+// CHECK-SAME:      workgroup({{.*}} : memref<2x128x8xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-8:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+func.func @layer_grad_1k(%dy: memref<?x1024xbf16>, %x: memref<?x1024xbf16>,
+                         %mean: memref<?xf32>, %rstd: memref<?xf32>,
+                         %w: memref<1024xbf16>, %dx: memref<?x1024xbf16>,
+                         %dw: memref<1024xf32>, %db: memref<1024xf32>) {
+  norm.layer_norm_grad ins(%dy : memref<?x1024xbf16>, %x : memref<?x1024xbf16>,
+                           %mean : memref<?xf32>, %rstd : memref<?xf32>)
+      gamma(%w : memref<1024xbf16>)
+      outs dx(%dx : memref<?x1024xbf16>) dgamma(%dw : memref<1024xf32>)
+           dbeta(%db : memref<1024xf32>)
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_grad_2k
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c64, {{.*}}) threads({{.*}}) in ({{.*}} = %c32, {{.*}} = %c32,
+// CHECK-SAME:      workgroup({{.*}} : memref<1x32x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-1:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+func.func @rms_grad_2k(%dy: memref<?x2048xf16>, %x: memref<?x2048xf16>,
+                       %rstd: memref<?xf32>, %w: memref<2048xf16>,
+                       %dx: memref<?x2048xf16>, %dw: memref<2048xf32>) {
+  norm.rms_norm_grad ins(%dy : memref<?x2048xf16>, %x : memref<?x2048xf16>,
+                         %rstd : memref<?xf32>)
+      gamma(%w : memref<2048xf16>)
+      outs dx(%dx : memref<?x2048xf16>) dgamma(%dw : memref<2048xf32>)
+  return
+}
+
+// -----
+
 // Only dx: no partial sums, no workspace, one launch.
 // CHECK-LABEL: func.func @rms_grad_dx
 // CHECK-NOT:     gpu.alloc
