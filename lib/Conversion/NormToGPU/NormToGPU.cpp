@@ -62,10 +62,19 @@ struct RowMapping {
   int64_t numVecs = 0;       // N / V (static N)
   bool keepRow = true;       // row values stay in registers between passes
   bool prefetch = false;     // gradients: the next row is loaded ahead
+  /// A dynamic N in a static mapping for up to numVecs vectors (a "bucket"
+  /// of the run-time dispatch): the run-time N masks every vector.
+  bool runtimeCount = false;
 
   bool isStatic() const { return vecsPerThread > 0; }
   int64_t blockSize() const { return threadsPerRow * rowsPerBlock; }
-  bool masked() const { return isStatic() && numVecs % threadsPerRow != 0; }
+  bool masked() const {
+    return isStatic() && (runtimeCount || numVecs % threadsPerRow != 0);
+  }
+  /// Whether vector i of a thread's K may lie past the row's end.
+  bool maskedAt(int64_t i) const {
+    return masked() && (runtimeCount || i == vecsPerThread - 1);
+  }
 };
 
 } // namespace
@@ -82,6 +91,18 @@ namespace {
 
 /// The most vectors one thread handles in an unrolled (static-N) row.
 constexpr int64_t kMaxUnrolledVecs = 32;
+
+/// Capacities (elements) of the static mappings that a dynamic N of the
+/// widest vector width runs in (`dispatchDynamicWidth`); a larger N loops.
+constexpr int64_t kDynamicBuckets[] = {2048, 4096, 8192};
+
+/// The static mapping for up to `capacity` elements, masked by the run-time
+/// N: what chooseMapping gives for N = capacity, with runtimeCount set.
+RowMapping bucketMapping(const RowMapping &m) {
+  RowMapping b = m;
+  b.runtimeCount = true;
+  return b;
+}
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t nextPowerOf2(int64_t v) {
@@ -206,9 +227,10 @@ public:
     bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     lane = rem(tid, map.threadsPerRow);
     slot = div(tid, map.threadsPerRow);
-    vecCount = map.isStatic() ? idx(map.numVecs)
-                              : arith::DivUIOp::create(b, loc, numCols,
-                                                       idx(map.vec));
+    vecCount = map.isStatic() && !map.runtimeCount
+                   ? idx(map.numVecs)
+                   : arith::DivUIOp::create(b, loc, numCols, idx(map.vec))
+                         .getResult();
     count = toAcc(numCols);
   }
 
@@ -760,8 +782,8 @@ void emitForwardBody(RowKernel &k, const ForwardOperands &o, Type xType) {
     for (int64_t i = 0; i < map.vecsPerThread; ++i) {
       Value j = k.addi(k.idx(i * map.threadsPerRow), k.lane);
       vecIndex.push_back(j);
-      bool partial = map.masked() && i == map.vecsPerThread - 1;
-      pred.push_back(k.andi(rowOk, partial ? k.ult(j, k.vecCount) : Value()));
+      pred.push_back(
+          k.andi(rowOk, map.maskedAt(i) ? k.ult(j, k.vecCount) : Value()));
     }
     SmallVector<Value> h;
     auto getH = [&](int64_t i, bool storeResidual) -> Value {
@@ -914,8 +936,7 @@ void emitBackwardBody(RowKernel &k, const BackwardOperands &o,
   for (int64_t i = 0; i < numChunks; ++i) {
     Value j = k.addi(k.idx(i * map.threadsPerRow), k.lane);
     vecIndex.push_back(j);
-    bool partial = map.masked() && i == numChunks - 1;
-    colPred.push_back(partial ? k.ult(j, k.vecCount) : Value());
+    colPred.push_back(map.maskedAt(i) ? k.ult(j, k.vecCount) : Value());
   }
 
   auto gammaAt = [&](Value col, Value pred) {
@@ -1425,12 +1446,16 @@ void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn,
 /// pointer in `mems` (rows and columns; null entries skipped) is aligned to
 /// min(w·s, 16) bytes (then every row starts aligned), else one-element
 /// accesses into the same lanes (a misaligned view gets the same bits,
-/// slower). One `scf.if` chain on the host picks the kernel.
-void dispatchDynamicWidth(OpBuilder &b, Location loc, const RowMapping &map,
-                          int64_t elementBytes, int64_t vectorBytes,
-                          Value numCols,
-                          ArrayRef<Value> mems,
-                          function_ref<void(const RowMapping &)> emit) {
+/// slower). One `scf.if` chain on the host picks the kernel. With `bucket`,
+/// the widest width first tries the static mappings of kDynamicBuckets
+/// (`bucket(capacity)`, nullopt to skip one): the smallest that holds N.
+/// Measured (H200, M = 16384, 2026-12-04): bf16 rms forward at N = 1024 and
+/// 2048 from 59% and 73% of copy (the loop kernel) to 97% and 98%.
+void dispatchDynamicWidth(
+    OpBuilder &b, Location loc, const RowMapping &map, int64_t elementBytes,
+    int64_t vectorBytes, Value numCols, ArrayRef<Value> mems,
+    function_ref<void(const RowMapping &)> emit,
+    function_ref<std::optional<RowMapping>(int64_t)> bucket = nullptr) {
   auto idx = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
   auto isZero = [&](Value v) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v, idx(0));
@@ -1445,6 +1470,29 @@ void dispatchDynamicWidth(OpBuilder &b, Location loc, const RowMapping &map,
     b.setInsertionPointToStart(ifOp.elseBlock());
     otherwise();
   };
+  // `m` with w-wide accesses when every pointer is aligned to them, else
+  // with one-element accesses into the same lanes (the same bits).
+  auto emitAligned = [&](const RowMapping &m) {
+    Value aligned;
+    for (Value mem : mems) {
+      if (!mem)
+        continue;
+      int64_t bytes = std::max<int64_t>(
+          1, cast<MemRefType>(mem.getType()).getElementTypeBitWidth() / 8);
+      int64_t align = std::min<int64_t>(16, m.vec * bytes);
+      Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, mem);
+      Value ok = isZero(arith::RemUIOp::create(b, loc, ptr, idx(align)));
+      aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
+    }
+    if (!aligned) {
+      emit(m);
+      return;
+    }
+    RowMapping narrow = m;
+    narrow.accessVec = 1;
+    branch(aligned, [&] { emit(m); }, [&] { emit(narrow); });
+  };
+  int64_t widest = std::max<int64_t>(1, vectorBytes / elementBytes);
   std::function<void(int64_t)> level = [&](int64_t w) {
     RowMapping m = map;
     m.vec = w;
@@ -1457,31 +1505,34 @@ void dispatchDynamicWidth(OpBuilder &b, Location loc, const RowMapping &map,
     branch(
         divides,
         [&] {
-          Value aligned;
-          for (Value mem : mems) {
-            if (!mem)
-              continue;
-            int64_t bytes = std::max<int64_t>(
-                1, cast<MemRefType>(mem.getType()).getElementTypeBitWidth() /
-                       8);
-            int64_t align = std::min<int64_t>(16, w * bytes);
-            Value ptr =
-                memref::ExtractAlignedPointerAsIndexOp::create(b, loc, mem);
-            Value ok = isZero(arith::RemUIOp::create(b, loc, ptr, idx(align)));
-            aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok)
-                              : ok;
-          }
-          if (!aligned) {
-            emit(m);
+          if (w != widest || !bucket) {
+            emitAligned(m);
             return;
           }
-          RowMapping narrow = m;
-          narrow.accessVec = 1;
-          branch(aligned, [&] { emit(m); }, [&] { emit(narrow); });
+          // The widest width: N up to a bucket's capacity runs that
+          // bucket's static mapping (row in registers, unrolled), masked by
+          // the run-time N; the smallest bucket that holds N is chosen, so
+          // N alone still fixes a row's lanes.
+          std::function<void(size_t)> chain = [&](size_t i) {
+            if (i == std::size(kDynamicBuckets)) {
+              emitAligned(m);
+              return;
+            }
+            std::optional<RowMapping> bm = bucket(kDynamicBuckets[i]);
+            if (!bm || bm->vec != w) {
+              chain(i + 1);
+              return;
+            }
+            Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                               numCols,
+                                               idx(kDynamicBuckets[i]));
+            branch(fits, [&] { emitAligned(*bm); }, [&] { chain(i + 1); });
+          };
+          chain(0);
         },
         [&] { level(w / 2); });
   };
-  level(std::max<int64_t>(1, vectorBytes / elementBytes));
+  level(widest);
 }
 
 /// out[c] = 0 for c < numCols: the column sums (dgamma, dbeta) of zero
@@ -1523,11 +1574,11 @@ void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
   Value numCols = memref::DimOp::create(rewriter, loc, o.x, 1);
 
   ifRows(rewriter, loc, numRows, [&] {
-    Value grid = arith::CeilDivUIOp::create(
-        rewriter, loc, numRows,
-        arith::ConstantIndexOp::create(rewriter, loc, map.rowsPerBlock));
     auto emit = [&](const RowMapping &m) {
       OpBuilder::InsertionGuard guard(rewriter);
+      Value grid = arith::CeilDivUIOp::create(
+          rewriter, loc, numRows,
+          arith::ConstantIndexOp::create(rewriter, loc, m.rowsPerBlock));
       auto launch = createLaunch(rewriter, loc, grid, m.blockSize(), 1,
                                  {scratchType(rewriter, acc)});
       RowKernel k(rewriter, loc, acc, m, numRows, numCols,
@@ -1537,11 +1588,15 @@ void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
     if (map.isStatic())
       emit(map);
     else
-      dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
-                           numCols,
-                           {o.x, o.residual, o.y, o.residualOut, o.gamma,
-                            o.beta},
-                           emit);
+      dispatchDynamicWidth(
+          rewriter, loc, map, bytes, options.vectorBytes, numCols,
+          {o.x, o.residual, o.y, o.residualOut, o.gamma, o.beta}, emit,
+          [&](int64_t capacity) -> std::optional<RowMapping> {
+            RowMapping m = chooseMapping(capacity, bytes, 32, 1, options);
+            if (!m.isStatic())
+              return std::nullopt;
+            return bucketMapping(m);
+          });
   });
 }
 
@@ -1661,19 +1716,22 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
       return 2 + numSums + (o.dx && o.gamma ? 1 : 0) +
              (prefetch ? rowRegs : 0);
     };
-    auto pick = [&](int64_t targetElements) {
-      RowMapping m = chooseMapping(n, bytes, targetElements,
+    auto pickFor = [&](std::optional<int64_t> count, int64_t targetElements) {
+      RowMapping m = chooseMapping(count, bytes, targetElements,
                                    perElement(options.gradPrefetch), options);
       // Measured (H200, bf16, M = 16384, 2026-12-03): the prefetch gains
       // 4-26 points of copy wherever it applies except layer norm with the
       // row re-read (N = 16384: 41% of copy without, 24% with, spilling).
       m.prefetch = options.gradPrefetch && m.isStatic();
       if (m.prefetch && o.isLayer && !m.keepRow) {
-        m = chooseMapping(n, bytes, targetElements, perElement(false),
+        m = chooseMapping(count, bytes, targetElements, perElement(false),
                           options);
         m.prefetch = false;
       }
       return m;
+    };
+    auto pick = [&](int64_t targetElements) {
+      return pickFor(n, targetElements);
     };
     RowMapping map = pick(options.gradElements);
     // A 1024-thread row gets at most 64 registers a thread. With 16 or
@@ -1752,8 +1810,21 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
       if (map.isStatic())
         emit(map);
       else
-        dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
-                             numCols, {o.dy, o.x, o.dx, o.gamma}, emit);
+        dispatchDynamicWidth(
+            rewriter, loc, map, bytes, options.vectorBytes, numCols,
+            {o.dy, o.x, o.dx, o.gamma}, emit,
+            [&](int64_t capacity) -> std::optional<RowMapping> {
+              RowMapping m = pickFor(capacity, options.gradElements);
+              // One row a block: the grid and the partial rows are shared
+              // with the loop kernel's (one row group a block). Not in
+              // 1024-thread blocks: capped at 64 registers, a row masked
+              // at every vector spilled 124-460 bytes there (ptxas -v,
+              // sm_90, the 8192 bucket of 16-bit types, 4096 of f32).
+              if (!m.isStatic() || m.rowsPerBlock != 1 ||
+                  m.blockSize() > 512)
+                return std::nullopt;
+              return bucketMapping(m);
+            });
       SmallVector<std::pair<Value, Value>> columnSums;
       for (auto [partial, out] :
            {std::pair{o.dgammaPartial, dgamma}, {o.dbetaPartial, dbeta}})

@@ -50,15 +50,28 @@ func.func @layer_short(%x: memref<?x8x200xf32>, %b: memref<200xf32>,
 
 // -----
 
-// Dynamic N: 256 threads loop over the row (scf.for with step 256). The
-// host picks the widest lane vector w (8, 4, 2 f16, then scalar) that
-// divides N; w fixes the lanes, so a row's bits depend on N only. Each w has
-// a kernel of w-wide accesses (both pointers aligned to w elements, at most
-// 16 B) and one of one-element accesses into the same w lanes.
+// Dynamic N: the host picks the widest lane vector w (8, 4, 2 f16, then
+// scalar) that divides N; w fixes the lanes, so a row's bits depend on N
+// only. For the widest w, N up to 2048, 4096 or 8192 runs the static
+// mapping of that capacity (64, 128, 256 threads; row unrolled in
+// registers, every vector masked by the run-time N); beyond, and for the
+// narrower w, 256 threads loop over the row (scf.for with step 256). Each
+// kernel comes in two: w-wide accesses (both pointers aligned to w elements,
+// at most 16 B) and one-element accesses into the same w lanes.
 // CHECK-LABEL: func.func @rms_dynamic
 // CHECK:         %[[N:.+]] = memref.dim %{{.+}}, %c1
 // CHECK:         arith.remui %[[N]], %c8
 // CHECK:         scf.if
+// CHECK:         arith.cmpi ule, %[[N]], %c2048
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c64,
+// CHECK-NOT:       scf.for
+// CHECK:           vector.load %arg0{{.*}} {alignment = 16 : i64} : memref<?x?xf16>, vector<8xf16>
+// CHECK:         arith.cmpi ule, %[[N]], %c4096
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c128,
+// CHECK:         arith.cmpi ule, %[[N]], %c8192
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK-NOT:       scf.for
+// CHECK:         } else {
 // CHECK:         memref.extract_aligned_pointer_as_index %arg0
 // CHECK:         arith.remui %{{.+}}, %c16
 // CHECK:         memref.extract_aligned_pointer_as_index %arg1
@@ -88,6 +101,34 @@ func.func @layer_short(%x: memref<?x8x200xf32>, %b: memref<200xf32>,
 // CHECK:         return
 func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
   norm.rms_norm ins(%x : memref<?x?xf16>) outs(%y : memref<?x?xf16>)
+  return
+}
+
+// -----
+
+// Dynamic-N gradients: buckets of at most 512 threads only (2048: 256
+// threads, 4096: 512); a 1024-thread bucket (8192) would spill at its 64
+// registers, so N > 4096 loops.
+// CHECK-LABEL: func.func @layer_grad_dynamic
+// CHECK:         %[[N:.+]] = memref.dim %{{.+}}, %c1
+// CHECK:         arith.remui %[[N]], %c8
+// CHECK:         arith.cmpi ule, %[[N]], %c2048
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:         arith.cmpi ule, %[[N]], %c4096
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512,
+// CHECK-NOT:     arith.cmpi ule, %[[N]], %c8192
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
+// CHECK:           scf.for {{.*}} step %c256
+// CHECK:         arith.remui %[[N]], %c4
+func.func @layer_grad_dynamic(%dy: memref<?x?xbf16>, %x: memref<?x?xbf16>,
+                              %mean: memref<?xf32>, %rstd: memref<?xf32>,
+                              %w: memref<?xbf16>, %dx: memref<?x?xbf16>,
+                              %dw: memref<?xf32>, %db: memref<?xf32>) {
+  norm.layer_norm_grad ins(%dy : memref<?x?xbf16>, %x : memref<?x?xbf16>,
+                           %mean : memref<?xf32>, %rstd : memref<?xf32>)
+      gamma(%w : memref<?xbf16>)
+      outs dx(%dx : memref<?x?xbf16>) dgamma(%dw : memref<?xf32>)
+           dbeta(%db : memref<?xf32>)
   return
 }
 

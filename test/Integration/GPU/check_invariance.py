@@ -3,7 +3,10 @@
 
 1. Dynamic N, every vector width: the `_dyn` kernels at N = 3000, 3004,
    3002, 3001 (16-bit: lane vectors of 8, 4, 2, 1; f32: 4, 4, 2, 1), 1, 8
-   and 40 against float64 (check_gpu.py's check_case and contract).
+   and 40 against float64 (check_gpu.py's check_case and contract); the
+   widest width's static-mapping buckets (capacities 2048, 4096, 8192) at
+   N = 512, 2048, 2056 (past the first), 4096, 8192 (full buckets) and
+   8200 (past the last: the loop kernel).
 2. Batch invariance: a row's y (and rstd, mean, residual_out) and dx are
    bitwise identical whatever M is and wherever the row sits: a batch of
    M = 2000 rows against (a) each of rows 0, 777 and 1999 alone (M = 1),
@@ -27,7 +30,7 @@ import normgpu  # noqa: E402
 from check_gpu import check_case, make_inputs  # noqa: E402
 from check_gpu import outputs as gpu_outputs  # noqa: E402
 
-DYN_NS = (3000, 3004, 3002, 3001, 1, 8, 40)
+DYN_NS = (3000, 3004, 3002, 3001, 1, 8, 40, 512, 2048, 2056, 4096, 8192, 8200)
 STATIC = ("all", "large", "small_masked", "plain", "gemma_llama")
 STATIC_GRAD = ("all", "dx_only", "offset_masked", "large", "nogamma")
 ROWWISE = ("y", "rstd", "mean", "residual_out", "dx")
