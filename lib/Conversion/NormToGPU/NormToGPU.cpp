@@ -1247,7 +1247,7 @@ std::pair<int64_t, int64_t> residentGrid(const RowMapping &map,
 /// Columns per block of the column-sum kernel (its 1024 threads are
 /// `kCols` columns × 1024/kCols partial-row lanes): 32 (a warp reads 128
 /// contiguous bytes of a partial row) unless that leaves fewer than 64
-/// blocks for a static N (N < 2048), then 8 (32-byte sectors still whole;
+/// blocks for a static N (N <= 2016), then 8 (32-byte sectors still whole;
 /// 128 blocks at N = 1024). Measured (H200, M = 16384, 2026-12-04, A/B in
 /// one run): at N = 1024, where 32 columns made 32 blocks for 1056 partial
 /// rows (ncu: 6.4-8.7 µs next to a 25-28 µs row kernel), 8 columns gained
@@ -1592,6 +1592,9 @@ void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
           rewriter, loc, map, bytes, options.vectorBytes, numCols,
           {o.x, o.residual, o.y, o.residualOut, o.gamma, o.beta}, emit,
           [&](int64_t capacity) -> std::optional<RowMapping> {
+            // A static N past the unrolling limit loops: no bucket holds it.
+            if (n)
+              return std::nullopt;
             RowMapping m = chooseMapping(capacity, bytes, 32, 1, options);
             if (!m.isStatic())
               return std::nullopt;
@@ -1814,6 +1817,8 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
             rewriter, loc, map, bytes, options.vectorBytes, numCols,
             {o.dy, o.x, o.dx, o.gamma}, emit,
             [&](int64_t capacity) -> std::optional<RowMapping> {
+              if (n) // a static N past the unrolling limit: no bucket
+                return std::nullopt;
               RowMapping m = pickFor(capacity, options.gradElements);
               // One row a block: the grid and the partial rows are shared
               // with the loop kernel's (one row group a block). Not in

@@ -176,7 +176,7 @@ func.func @layer_grad(%dy: memref<?x4096xbf16>, %x: memref<?x4096xbf16>,
 // -----
 
 // The column-sum kernel keeps 1024 threads but takes 8 columns a block
-// when 32 would leave fewer than 64 blocks (N < 2048): N = 1024 gets 8
+// when 32 would leave fewer than 64 blocks (N <= 2016): N = 1024 gets 8
 // columns × 128 partial-row lanes (grid 128), whose sums a fixed tree adds
 // (7 halving steps, a barrier after each); N = 2048 keeps 32 × 32 and one
 // barrier (thread 0 adds the 32 sums in order).
