@@ -1820,11 +1820,14 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
               if (n) // a static N past the unrolling limit: no bucket
                 return std::nullopt;
               RowMapping m = pickFor(capacity, options.gradElements);
+              // Not in 1024-thread blocks: capped at 64 registers, a row
+              // masked at every vector spilled 124-460 bytes there (ptxas
+              // -v, sm_90, the 8192 bucket of 16-bit types, 4096 of f32);
+              // such a bucket takes 512 threads and twice the elements.
+              if (m.isStatic() && m.blockSize() > 512)
+                m = pickFor(capacity, ceilDiv(capacity, 512));
               // One row a block: the grid and the partial rows are shared
-              // with the loop kernel's (one row group a block). Not in
-              // 1024-thread blocks: capped at 64 registers, a row masked
-              // at every vector spilled 124-460 bytes there (ptxas -v,
-              // sm_90, the 8192 bucket of 16-bit types, 4096 of f32).
+              // with the loop kernel's (one row group a block).
               if (!m.isStatic() || m.rowsPerBlock != 1 ||
                   m.blockSize() > 512)
                 return std::nullopt;

@@ -106,9 +106,10 @@ func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
 
 // -----
 
-// Dynamic-N gradients: buckets of at most 512 threads only (2048: 256
-// threads, 4096: 512); a 1024-thread bucket (8192) would spill at its 64
-// registers, so N > 4096 loops.
+// Dynamic-N gradients: buckets of at most 512 threads (2048: 256 threads,
+// 4096: 512); the 8192 bucket, 1024 threads at the default 8 elements a
+// thread (it would spill at its 64 registers), takes 512 threads of 16.
+// N > 8192 loops.
 // CHECK-LABEL: func.func @layer_grad_dynamic
 // CHECK:         %[[N:.+]] = memref.dim %{{.+}}, %c1
 // CHECK:         arith.remui %[[N]], %c8
@@ -116,7 +117,10 @@ func.func @rms_dynamic(%x: memref<?x?xf16>, %y: memref<?x?xf16>) {
 // CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
 // CHECK:         arith.cmpi ule, %[[N]], %c4096
 // CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512,
-// CHECK-NOT:     arith.cmpi ule, %[[N]], %c8192
+// CHECK:         arith.cmpi ule, %[[N]], %c8192
+// CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512,
+// CHECK-NOT:       scf.for {{.*}} step %c256
+// CHECK:         } else {
 // CHECK:         gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256,
 // CHECK:           scf.for {{.*}} step %c256
 // CHECK:         arith.remui %[[N]], %c4
