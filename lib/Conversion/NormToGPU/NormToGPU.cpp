@@ -1822,7 +1822,7 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
               RowMapping m = pickFor(capacity, options.gradElements);
               // Not in 1024-thread blocks: capped at 64 registers, a row
               // masked at every vector spilled 124-460 bytes there (ptxas
-              // -v, sm_90, the 8192 bucket of 16-bit types, 4096 of f32);
+              // -v, sm_90, the 8192 bucket of every type);
               // such a bucket takes 512 threads and twice the elements.
               if (m.isStatic() && m.blockSize() > 512)
                 m = pickFor(capacity, ceilDiv(capacity, 512));
