@@ -96,14 +96,6 @@ constexpr int64_t kMaxUnrolledVecs = 32;
 /// widest vector width runs in (`dispatchDynamicWidth`); a larger N loops.
 constexpr int64_t kDynamicBuckets[] = {2048, 4096, 8192};
 
-/// The static mapping for up to `capacity` elements, masked by the run-time
-/// N: what chooseMapping gives for N = capacity, with runtimeCount set.
-RowMapping bucketMapping(const RowMapping &m) {
-  RowMapping b = m;
-  b.runtimeCount = true;
-  return b;
-}
-
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t nextPowerOf2(int64_t v) {
   int64_t p = 1;
@@ -1446,9 +1438,11 @@ void ifRows(OpBuilder &b, Location loc, Value numRows, Fn fn,
 /// pointer in `mems` (rows and columns; null entries skipped) is aligned to
 /// min(w·s, 16) bytes (then every row starts aligned), else one-element
 /// accesses into the same lanes (a misaligned view gets the same bits,
-/// slower). One `scf.if` chain on the host picks the kernel. With `bucket`,
-/// the widest width first tries the static mappings of kDynamicBuckets
-/// (`bucket(capacity)`, nullopt to skip one): the smallest that holds N.
+/// slower). One `scf.if` chain on the host picks the kernel. With `bucket`
+/// (for a dynamic N only), the widest width first tries the static mappings
+/// of kDynamicBuckets (`bucket(capacity)`, the static mapping for N =
+/// capacity, or nullopt to skip one), masked by the run-time N
+/// (runtimeCount): the smallest that holds N.
 /// Measured (H200, M = 16384, 2026-12-04): bf16 rms forward at N = 1024 and
 /// 2048 from 59% and 73% of copy (the loop kernel) to 97% and 98%.
 void dispatchDynamicWidth(
@@ -1519,10 +1513,11 @@ void dispatchDynamicWidth(
               return;
             }
             std::optional<RowMapping> bm = bucket(kDynamicBuckets[i]);
-            if (!bm || bm->vec != w) {
+            if (!bm || !bm->isStatic() || bm->vec != w) {
               chain(i + 1);
               return;
             }
+            bm->runtimeCount = true;
             Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
                                                numCols,
                                                idx(kDynamicBuckets[i]));
@@ -1585,21 +1580,17 @@ void emitForwardLaunches(PatternRewriter &rewriter, Location loc,
                   launch.getWorkgroupAttributions()[0]);
       emitForwardBody(k, o, xType);
     };
+    auto bucket = [&](int64_t capacity) -> std::optional<RowMapping> {
+      return chooseMapping(capacity, bytes, 32, 1, options);
+    };
+    using Bucket = function_ref<std::optional<RowMapping>(int64_t)>;
     if (map.isStatic())
       emit(map);
-    else
+    else // a static N past the unrolling limit loops: no bucket holds it
       dispatchDynamicWidth(
           rewriter, loc, map, bytes, options.vectorBytes, numCols,
           {o.x, o.residual, o.y, o.residualOut, o.gamma, o.beta}, emit,
-          [&](int64_t capacity) -> std::optional<RowMapping> {
-            // A static N past the unrolling limit loops: no bucket holds it.
-            if (n)
-              return std::nullopt;
-            RowMapping m = chooseMapping(capacity, bytes, 32, 1, options);
-            if (!m.isStatic())
-              return std::nullopt;
-            return bucketMapping(m);
-          });
+          n ? Bucket() : Bucket(bucket));
   });
 }
 
@@ -1810,29 +1801,27 @@ struct BackwardToGPU final : OpRewritePattern<OpTy> {
                              ? Value(launch.getWorkgroupAttributions()[1])
                              : Value());
       };
+      auto bucket = [&](int64_t capacity) -> std::optional<RowMapping> {
+        RowMapping m = pickFor(capacity, options.gradElements);
+        // Not in 1024-thread blocks: capped at 64 registers, a row masked
+        // at every vector spilled 124-460 bytes there (ptxas -v, sm_90,
+        // the 8192 bucket of every type); such a bucket takes 512 threads
+        // and twice the elements.
+        if (m.isStatic() && m.blockSize() > 512)
+          m = pickFor(capacity, ceilDiv(capacity, 512));
+        // One row a block: the grid and the partial rows are shared with
+        // the loop kernel's (one row group a block).
+        if (m.rowsPerBlock != 1 || m.blockSize() > 512)
+          return std::nullopt;
+        return m;
+      };
+      using Bucket = function_ref<std::optional<RowMapping>(int64_t)>;
       if (map.isStatic())
         emit(map);
-      else
-        dispatchDynamicWidth(
-            rewriter, loc, map, bytes, options.vectorBytes, numCols,
-            {o.dy, o.x, o.dx, o.gamma}, emit,
-            [&](int64_t capacity) -> std::optional<RowMapping> {
-              if (n) // a static N past the unrolling limit: no bucket
-                return std::nullopt;
-              RowMapping m = pickFor(capacity, options.gradElements);
-              // Not in 1024-thread blocks: capped at 64 registers, a row
-              // masked at every vector spilled 124-460 bytes there (ptxas
-              // -v, sm_90, the 8192 bucket of every type);
-              // such a bucket takes 512 threads and twice the elements.
-              if (m.isStatic() && m.blockSize() > 512)
-                m = pickFor(capacity, ceilDiv(capacity, 512));
-              // One row a block: the grid and the partial rows are shared
-              // with the loop kernel's (one row group a block).
-              if (!m.isStatic() || m.rowsPerBlock != 1 ||
-                  m.blockSize() > 512)
-                return std::nullopt;
-              return bucketMapping(m);
-            });
+      else // a static N past the unrolling limit loops: no bucket holds it
+        dispatchDynamicWidth(rewriter, loc, map, bytes, options.vectorBytes,
+                             numCols, {o.dy, o.x, o.dx, o.gamma}, emit,
+                             n ? Bucket() : Bucket(bucket));
       SmallVector<std::pair<Value, Value>> columnSums;
       for (auto [partial, out] :
            {std::pair{o.dgammaPartial, dgamma}, {o.dbetaPartial, dbeta}})

@@ -372,14 +372,33 @@ using RmsBwdSig = decltype(rmsNormBackward);
 using LnSig = decltype(layerNorm);
 using LnBwdSig = decltype(layerNormBackward);
 
+/// The forward ops' CUDA kernels, called below autograd.
+std::tuple<at::Tensor, at::Tensor, at::Tensor>
+rmsNormBelowAutograd(const at::Tensor &x,
+                     const c10::optional<at::Tensor> &weight,
+                     const c10::optional<at::Tensor> &residual, double eps,
+                     double offset) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  static auto fwd = op<RmsSig>("norm::rms_norm");
+  return fwd.call(x, weight, residual, eps, offset);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>
+layerNormBelowAutograd(const at::Tensor &x,
+                       const c10::optional<at::Tensor> &weight,
+                       const c10::optional<at::Tensor> &bias,
+                       const c10::optional<at::Tensor> &residual, double eps) {
+  at::AutoDispatchBelowADInplaceOrView guard;
+  static auto fwd = op<LnSig>("norm::layer_norm");
+  return fwd.call(x, weight, bias, residual, eps);
+}
+
 struct RmsNormFn : torch::autograd::Function<RmsNormFn> {
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x,
                                const c10::optional<at::Tensor> &weight,
                                const c10::optional<at::Tensor> &residual,
                                double eps, double offset) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    static auto fwd = op<RmsSig>("norm::rms_norm");
-    auto [y, h, rstd] = fwd.call(x, weight, residual, eps, offset);
+    auto [y, h, rstd] = rmsNormBelowAutograd(x, weight, residual, eps, offset);
     ctx->save_for_backward(
         {residual ? h : x, rstd, weight ? *weight : at::Tensor()});
     ctx->saved_data["offset"] = offset;
@@ -425,9 +444,8 @@ struct LayerNormFn : torch::autograd::Function<LayerNormFn> {
                                const c10::optional<at::Tensor> &bias,
                                const c10::optional<at::Tensor> &residual,
                                double eps) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    static auto fwd = op<LnSig>("norm::layer_norm");
-    auto [y, h, mean, rstd] = fwd.call(x, weight, bias, residual, eps);
+    auto [y, h, mean, rstd] =
+        layerNormBelowAutograd(x, weight, bias, residual, eps);
     ctx->save_for_backward(
         {residual ? h : x, mean, rstd, weight ? *weight : at::Tensor()});
     ctx->saved_data["residual"] = residual.has_value();
@@ -498,11 +516,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor>
 rmsNormAutograd(const at::Tensor &x, const c10::optional<at::Tensor> &weight,
                 const c10::optional<at::Tensor> &residual, double eps,
                 double offset) {
-  if (!recordsGraph(x, {&weight, &residual})) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    static auto fwd = op<RmsSig>("norm::rms_norm");
-    return fwd.call(x, weight, residual, eps, offset);
-  }
+  if (!recordsGraph(x, {&weight, &residual}))
+    return rmsNormBelowAutograd(x, weight, residual, eps, offset);
   auto out = RmsNormFn::apply(x, weight, residual, eps, offset);
   return {out[0], out[1], out[2]};
 }
@@ -511,11 +526,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor>
 layerNormAutograd(const at::Tensor &x, const c10::optional<at::Tensor> &weight,
                   const c10::optional<at::Tensor> &bias,
                   const c10::optional<at::Tensor> &residual, double eps) {
-  if (!recordsGraph(x, {&weight, &bias, &residual})) {
-    at::AutoDispatchBelowADInplaceOrView guard;
-    static auto fwd = op<LnSig>("norm::layer_norm");
-    return fwd.call(x, weight, bias, residual, eps);
-  }
+  if (!recordsGraph(x, {&weight, &bias, &residual}))
+    return layerNormBelowAutograd(x, weight, bias, residual, eps);
   auto out = LayerNormFn::apply(x, weight, bias, residual, eps);
   return {out[0], out[1], out[2], out[3]};
 }
